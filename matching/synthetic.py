@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -82,185 +83,236 @@ class _Business:
 
     sector: str
     kbli: str
+    weight: float  # how common it is within its sector
     kind: str  # Indonesian, e.g. "warung nasi uduk"
     kind_en: str
-    products: tuple[str, ...]
     product_en: str
+    products: tuple[str, ...]  # Indonesian
     names: tuple[str, ...]  # patterns with {hon} {first} {brand}
-    weight: float = 1.0
 
 
 _B = _Business
 _BUSINESSES: tuple[_Business, ...] = (
-    _B("I", "56102", "warung nasi uduk", "a nasi uduk stall", ("nasi uduk dan gorengan", "nasi uduk Betawi dan semur jengkol"),
-       "nasi uduk and fried snacks", ("Warung Nasi Uduk {hon} {first}", "Nasi Uduk {brand}"), 2.0),
-    _B("I", "56102", "warteg", "a warteg eatery", ("masakan rumahan dengan harga terjangkau", "nasi rames dan sayur harian"),
-       "home-style meals", ("Warteg {brand}", "Warteg {hon} {first}"), 2.0),
-    _B("I", "56101", "rumah makan Padang", "a Padang restaurant", ("rendang, gulai dan nasi Padang",),
-       "rendang and Padang dishes", ("RM Padang {brand}", "Rumah Makan Sederhana {first}"), 1.0),
-    _B("I", "56210", "usaha katering", "a catering business", ("nasi kotak dan tumpeng untuk kantor dan hajatan", "katering harian rumahan"),
-       "boxed meals and tumpeng for offices and events", ("Katering {hon} {first}", "Dapur {brand}"), 1.5),
-    _B("I", "56303", "kedai kopi", "a coffee shop", ("kopi susu gula aren dan camilan", "kopi lokal dan roti bakar"),
-       "iced palm-sugar coffee and snacks", ("Kopi {brand}", "Kedai Kopi {first}"), 1.5),
-    _B("I", "56104", "gerobak bakso", "a meatball cart", ("bakso urat dan mie ayam", "bakso dan es teh manis"),
-       "meatball soup and chicken noodles", ("Bakso {hon} {first}", "Bakso {brand}"), 1.2),
-    _B("I", "56103", "kedai minuman", "a drinks kiosk", ("es teh, jus buah dan minuman boba", "es kelapa muda dan es campur"),
-       "iced tea, juice and bubble tea", ("Es {brand}", "Kedai {first}"), 1.0),
-    _B("I", "56102", "warung soto", "a soto stall", ("soto Betawi dan soto ayam",), "soto soups",
-       ("Soto Betawi {hon} {first}", "Soto {brand}"), 0.8),
-    _B("I", "55130", "penginapan", "a guest house", ("kamar harian untuk tamu dan pelancong",), "rooms for travellers",
-       ("Wisma {brand}", "Homestay {first}"), 0.2),
-    _B("G", "47112", "toko kelontong", "a corner shop", ("sembako, rokok dan kebutuhan sehari-hari", "kebutuhan rumah tangga"),
-       "groceries and daily goods", ("Toko Kelontong {brand}", "Warung {hon} {first}", "Toko {brand}"), 3.0),
-    _B("G", "46311", "grosir sembako", "a wholesale grocery", ("beras, minyak goreng dan gula untuk warung",),
-       "rice, cooking oil and sugar for small shops", ("Grosir {brand}", "UD {brand}"), 1.0),
-    _B("G", "47919", "toko online", "an online shop", ("pakaian muslim lewat marketplace", "hijab dan gamis lewat Instagram", "aksesori dan tas wanita secara daring"),
-       "modest fashion through marketplaces", ("{brand} Hijab", "{first} Collection", "{brand} Store"), 2.0),
-    _B("G", "47413", "konter pulsa", "a phone credit stall", ("pulsa, paket data dan aksesori HP",),
-       "phone credit and accessories", ("Cell {brand}", "{first} Cell"), 1.2),
-    _B("G", "47214", "lapak buah", "a fruit stall", ("buah segar dan parsel buah",), "fresh fruit and fruit hampers",
-       ("Buah Segar {brand}", "Lapak Buah {hon} {first}"), 0.6),
-    _B("G", "47722", "toko kosmetik", "a cosmetics shop", ("kosmetik dan produk perawatan kulit",),
-       "cosmetics and skincare", ("{first} Beauty", "Toko Kosmetik {brand}"), 0.7),
-    _B("G", "45405", "bengkel motor", "a motorbike repair shop", ("servis dan suku cadang sepeda motor",),
-       "motorbike servicing and parts", ("Bengkel {brand} Motor", "Bengkel {hon} {first}"), 0.8),
-    _B("G", "47521", "toko bangunan", "a hardware store", ("bahan bangunan dan perkakas",), "building materials",
-       ("TB {brand}", "Toko Bangunan {brand}"), 0.4),
-    _B("C", "10792", "usaha kue basah", "a traditional cake business", ("kue basah, lemper dan klepon", "kue lapis dan nagasari untuk arisan"),
-       "traditional cakes", ("Kue {hon} {first}", "Dapur Kue {brand}"), 2.0),
-    _B("C", "10710", "usaha roti rumahan", "a home bakery", ("roti manis dan bolu", "kue kering lebaran dan bolu"),
-       "bread, sponge cake and cookies", ("Roti {brand}", "{first} Bakery"), 1.2),
-    _B("C", "10794", "usaha kerupuk", "a cracker business", ("kerupuk udang dan keripik singkong",),
-       "prawn crackers and cassava chips", ("Kerupuk {brand}", "Keripik {hon} {first}"), 0.8),
-    _B("C", "10750", "usaha frozen food", "a frozen food business", ("dimsum dan nugget beku", "risoles dan pastel beku"),
-       "frozen dim sum and nuggets", ("Frozen Food {first}", "{brand} Frozen"), 1.0),
-    _B("C", "10779", "usaha sambal kemasan", "a bottled sambal business", ("sambal bawang dan sambal cumi dalam botol",),
-       "bottled chilli sauces", ("Sambal {hon} {first}", "Sambal {brand}"), 0.8),
-    _B("C", "13134", "usaha batik", "a batik workshop", ("batik tulis dan batik cap motif Betawi", "kain batik dan kemeja batik"),
-       "hand-drawn Betawi batik", ("Batik Tulis {first}", "Batik {brand}"), 1.0),
-    _B("C", "14111", "konveksi", "a garment workshop", ("seragam sekolah dan kaos sablon", "gamis dan baju koko"),
-       "school uniforms and printed T-shirts", ("Konveksi {brand}", "{first} Konveksi"), 1.0),
-    _B("C", "16292", "usaha kerajinan anyaman", "a woven crafts business", ("tas anyaman dan keranjang rotan",),
-       "woven bags and rattan baskets", ("Anyaman {brand}", "Kriya {first}"), 0.5),
-    _B("C", "20231", "usaha sabun", "a soap business", ("sabun cair dan sabun herbal",), "liquid and herbal soap",
-       ("Sabun {brand}", "{first} Natural"), 0.4),
-    _B("C", "10761", "usaha kopi bubuk", "a coffee roastery", ("kopi bubuk dan biji kopi sangrai",), "ground and roasted coffee",
-       ("Kopi Bubuk {brand}", "Sangrai {first}"), 0.4),
-    _B("S", "96200", "laundry kiloan", "a laundry", ("cuci kiloan dan setrika",), "wash-and-fold laundry",
-       ("Laundry {brand}", "{first} Laundry"), 1.5),
-    _B("S", "96112", "salon kecantikan", "a beauty salon", ("potong rambut, creambath dan rias pengantin",),
-       "haircuts and bridal make-up", ("Salon {first}", "Salon {brand}"), 1.2),
-    _B("S", "96111", "barbershop", "a barbershop", ("potong rambut pria",), "men's haircuts",
-       ("Barbershop {brand}", "{first} Barber"), 0.8),
-    _B("S", "95120", "servis HP", "a phone repair shop", ("servis HP dan ganti LCD",), "phone repairs",
-       ("Servis HP {brand}", "{first} Service Center"), 0.8),
-    _B("S", "95290", "usaha jahit", "a tailoring business", ("jahit dan permak pakaian",), "tailoring and alterations",
-       ("Penjahit {hon} {first}", "Jahit {brand}"), 0.8),
-    _B("J", "62019", "jasa pembuatan aplikasi", "an app development studio", ("aplikasi kasir dan situs web untuk UMKM",),
-       "point-of-sale apps and websites for small businesses", ("{brand} Digital", "{first} Studio"), 1.0),
-    _B("J", "59111", "jasa produksi video", "a video production service", ("video konten dan iklan media sosial",),
-       "social media videos and ads", ("{brand} Media", "{first} Production"), 0.8),
-    _B("J", "58110", "penerbitan buku indie", "an indie publisher", ("buku cerita anak dan buku resep",),
-       "children's books and cookbooks", ("Penerbit {brand}", "{first} Pustaka"), 0.3),
-    _B("M", "74201", "jasa fotografi", "a photography service", ("foto produk dan foto pernikahan",),
-       "product and wedding photography", ("{first} Photography", "Foto {brand}"), 1.0),
-    _B("M", "73100", "agensi periklanan kecil", "a small advertising agency", ("desain logo dan kampanye iklan",),
-       "logo design and ad campaigns", ("{brand} Kreatif", "{first} Creative"), 0.8),
-    _B("M", "69200", "jasa pembukuan", "a bookkeeping service", ("pembukuan dan laporan pajak UMKM",),
-       "bookkeeping and tax returns for small firms", ("Konsultan {brand}", "{first} & Rekan"), 0.5),
-    _B("N", "79120", "biro perjalanan", "a travel agency", ("paket umrah dan wisata domestik",), "umrah and domestic tour packages",
-       ("{brand} Tour", "{first} Travel"), 1.0),
-    _B("N", "82300", "event organizer", "an event organiser", ("acara pernikahan dan ulang tahun",), "weddings and birthday parties",
-       ("{brand} Organizer", "{first} EO"), 0.8),
-    _B("N", "81210", "jasa kebersihan", "a cleaning service", ("jasa bersih-bersih rumah dan kantor",), "home and office cleaning",
-       ("{brand} Clean", "Bersih {first}"), 0.6),
-    _B("H", "53201", "jasa kurir", "a courier service", ("antar paket dan makanan dalam kota",), "same-day parcel and food delivery",
-       ("{brand} Ekspres", "Kurir {first}"), 1.0),
-    _B("H", "49431", "usaha angkutan barang", "a small haulage business", ("angkutan pindahan dengan mobil bak",),
-       "house moves with pick-up trucks", ("Angkutan {brand}", "Pindahan {first}"), 0.6),
-    _B("R", "90002", "sanggar tari", "a dance studio", ("kelas tari tradisional dan ondel-ondel",), "traditional dance classes",
-       ("Sanggar {brand}", "Sanggar Tari {first}"), 0.8),
-    _B("R", "93112", "lapangan futsal", "a futsal court", ("sewa lapangan futsal dan badminton",), "futsal court rental",
-       ("Futsal {brand}", "Arena {first}"), 0.5),
-    _B("P", "85495", "bimbingan belajar", "a tutoring centre", ("les privat matematika dan bahasa Inggris",),
-       "maths and English tutoring", ("Bimbel {brand}", "Les {first}"), 1.0),
-    _B("P", "85499", "kursus keterampilan", "a skills course", ("kursus menjahit dan tata rias",), "sewing and make-up courses",
-       ("Kursus {brand}", "LKP {first}"), 0.6),
-    _B("A", "01135", "kebun hidroponik", "a hydroponic farm", ("sayuran hidroponik segar",), "hydroponic vegetables",
-       ("Hidroponik {brand}", "Kebun {first}"), 1.0),
-    _B("A", "03226", "budidaya ikan hias", "an ornamental fish farm", ("ikan cupang dan ikan koi",), "betta and koi fish",
-       ("Cupang {brand}", "Ikan Hias {first}"), 1.0),
-    _B("Q", "88911", "tempat penitipan anak", "a daycare", ("penitipan anak dan PAUD",), "daycare and playgroup",
-       ("Daycare {brand}", "Rumah Anak {first}"), 1.0),
-    _B("E", "38302", "bank sampah", "a recycling business", ("daur ulang plastik dan kerajinan dari sampah",),
-       "plastic recycling and upcycled crafts", ("Bank Sampah {brand}", "Daur Ulang {first}"), 1.0),
-    _B("F", "41011", "jasa renovasi rumah", "a home renovation business", ("renovasi dan perbaikan rumah",),
-       "home renovation and repairs", ("Renovasi {brand}", "Tukang {first}"), 1.0),
-    _B("L", "68111", "usaha kos-kosan", "a boarding house", ("kamar kos untuk pekerja dan mahasiswa",),
-       "rooms for workers and students", ("Kos {brand}", "Kost {first}"), 1.0),
+    _B("I", "56102", 2.0, "warung nasi uduk", "a nasi uduk stall", "nasi uduk and fried snacks",
+       ("nasi uduk dan gorengan", "nasi uduk Betawi dan semur jengkol"),
+       ("Warung Nasi Uduk {hon} {first}", "Nasi Uduk {brand}")),
+    _B("I", "56102", 2.0, "warteg", "a warteg eatery", "home-style meals",
+       ("masakan rumahan dengan harga terjangkau", "nasi rames dan sayur harian"),
+       ("Warteg {brand}", "Warteg {hon} {first}")),
+    _B("I", "56101", 1.0, "rumah makan Padang", "a Padang restaurant", "rendang and Padang dishes",
+       ("rendang, gulai dan nasi Padang",), ("RM Padang {brand}", "Rumah Makan Sederhana {first}")),
+    _B("I", "56210", 1.5, "usaha katering", "a catering business",
+       "boxed meals and tumpeng for offices and events",
+       ("nasi kotak dan tumpeng untuk kantor dan hajatan", "katering harian rumahan"),
+       ("Katering {hon} {first}", "Dapur {brand}")),
+    _B("I", "56303", 1.5, "kedai kopi", "a coffee shop", "iced palm-sugar coffee and snacks",
+       ("kopi susu gula aren dan camilan", "kopi lokal dan roti bakar"),
+       ("Kopi {brand}", "Kedai Kopi {first}")),
+    _B("I", "56104", 1.2, "gerobak bakso", "a meatball cart", "meatball soup and chicken noodles",
+       ("bakso urat dan mie ayam", "bakso dan es teh manis"), ("Bakso {hon} {first}", "Bakso {brand}")),
+    _B("I", "56103", 1.0, "kedai minuman", "a drinks kiosk", "iced tea, juice and bubble tea",
+       ("es teh, jus buah dan minuman boba", "es kelapa muda dan es campur"),
+       ("Es {brand}", "Kedai {first}")),
+    _B("I", "56102", 0.8, "warung soto", "a soto stall", "soto soups", ("soto Betawi dan soto ayam",),
+       ("Soto Betawi {hon} {first}", "Soto {brand}")),
+    _B("I", "55130", 0.2, "penginapan", "a guest house", "rooms for travellers",
+       ("kamar harian untuk tamu dan pelancong",), ("Wisma {brand}", "Homestay {first}")),
+    _B("G", "47112", 3.0, "toko kelontong", "a corner shop", "groceries and daily goods",
+       ("sembako, rokok dan kebutuhan sehari-hari", "kebutuhan rumah tangga"),
+       ("Toko Kelontong {brand}", "Warung {hon} {first}", "Toko {brand}")),
+    _B("G", "46311", 1.0, "grosir sembako", "a wholesale grocery",
+       "rice, cooking oil and sugar for small shops", ("beras, minyak goreng dan gula untuk warung",),
+       ("Grosir {brand}", "UD {brand}")),
+    _B("G", "47919", 2.0, "toko online", "an online shop", "modest fashion through marketplaces",
+       ("pakaian muslim lewat marketplace", "hijab dan gamis lewat Instagram", "aksesori dan tas wanita"),
+       ("{brand} Hijab", "{first} Collection", "{brand} Store")),
+    _B("G", "47413", 1.2, "konter pulsa", "a phone credit stall", "phone credit and accessories",
+       ("pulsa, paket data dan aksesori HP",), ("Cell {brand}", "{first} Cell")),
+    _B("G", "47214", 0.6, "lapak buah", "a fruit stall", "fresh fruit and fruit hampers",
+       ("buah segar dan parsel buah",), ("Buah Segar {brand}", "Lapak Buah {hon} {first}")),
+    _B("G", "47722", 0.7, "toko kosmetik", "a cosmetics shop", "cosmetics and skincare",
+       ("kosmetik dan produk perawatan kulit",), ("{first} Beauty", "Toko Kosmetik {brand}")),
+    _B("G", "45405", 0.8, "bengkel motor", "a motorbike repair shop", "motorbike servicing and parts",
+       ("servis dan suku cadang sepeda motor",), ("Bengkel {brand} Motor", "Bengkel {hon} {first}")),
+    _B("G", "47521", 0.4, "toko bangunan", "a hardware store", "building materials",
+       ("bahan bangunan dan perkakas",), ("TB {brand}", "Toko Bangunan {brand}")),
+    _B("C", "10792", 2.0, "usaha kue basah", "a traditional cake business", "traditional cakes",
+       ("kue basah, lemper dan klepon", "kue lapis dan nagasari untuk arisan"),
+       ("Kue {hon} {first}", "Dapur Kue {brand}")),
+    _B("C", "10710", 1.2, "usaha roti rumahan", "a home bakery", "bread, sponge cake and cookies",
+       ("roti manis dan bolu", "kue kering lebaran dan bolu"), ("Roti {brand}", "{first} Bakery")),
+    _B("C", "10794", 0.8, "usaha kerupuk", "a cracker business", "prawn crackers and cassava chips",
+       ("kerupuk udang dan keripik singkong",), ("Kerupuk {brand}", "Keripik {hon} {first}")),
+    _B("C", "10750", 1.0, "usaha frozen food", "a frozen food business", "frozen dim sum and nuggets",
+       ("dimsum dan nugget beku", "risoles dan pastel beku"), ("Frozen Food {first}", "{brand} Frozen")),
+    _B("C", "10779", 0.8, "usaha sambal kemasan", "a bottled sambal business", "bottled chilli sauces",
+       ("sambal bawang dan sambal cumi dalam botol",), ("Sambal {hon} {first}", "Sambal {brand}")),
+    _B("C", "13134", 1.0, "usaha batik", "a batik workshop", "hand-drawn Betawi batik",
+       ("batik tulis dan batik cap motif Betawi", "kain batik dan kemeja batik"),
+       ("Batik Tulis {first}", "Batik {brand}")),
+    _B("C", "14111", 1.0, "konveksi", "a garment workshop", "school uniforms and printed T-shirts",
+       ("seragam sekolah dan kaos sablon", "gamis dan baju koko"),
+       ("Konveksi {brand}", "{first} Konveksi")),
+    _B("C", "16292", 0.5, "usaha kerajinan anyaman", "a woven crafts business",
+       "woven bags and rattan baskets", ("tas anyaman dan keranjang rotan",),
+       ("Anyaman {brand}", "Kriya {first}")),
+    _B("C", "20231", 0.4, "usaha sabun", "a soap business", "liquid and herbal soap",
+       ("sabun cair dan sabun herbal",), ("Sabun {brand}", "{first} Natural")),
+    _B("C", "10761", 0.4, "usaha kopi bubuk", "a coffee roastery", "ground and roasted coffee",
+       ("kopi bubuk dan biji kopi sangrai",), ("Kopi Bubuk {brand}", "Sangrai {first}")),
+    _B("S", "96200", 1.5, "laundry kiloan", "a laundry", "wash-and-fold laundry",
+       ("cuci kiloan dan setrika",), ("Laundry {brand}", "{first} Laundry")),
+    _B("S", "96112", 1.2, "salon kecantikan", "a beauty salon", "haircuts and bridal make-up",
+       ("potong rambut, creambath dan rias pengantin",), ("Salon {first}", "Salon {brand}")),
+    _B("S", "96111", 0.8, "barbershop", "a barbershop", "men's haircuts", ("potong rambut pria",),
+       ("Barbershop {brand}", "{first} Barber")),
+    _B("S", "95120", 0.8, "servis HP", "a phone repair shop", "phone repairs",
+       ("servis HP dan ganti LCD",), ("Servis HP {brand}", "{first} Service Center")),
+    _B("S", "95290", 0.8, "usaha jahit", "a tailoring business", "tailoring and alterations",
+       ("jahit dan permak pakaian",), ("Penjahit {hon} {first}", "Jahit {brand}")),
+    _B("J", "62019", 1.0, "jasa pembuatan aplikasi", "an app development studio",
+       "point-of-sale apps and websites for small businesses",
+       ("aplikasi kasir dan situs web untuk UMKM",), ("{brand} Digital", "{first} Studio")),
+    _B("J", "59111", 0.8, "jasa produksi video", "a video production service",
+       "social media videos and ads", ("video konten dan iklan media sosial",),
+       ("{brand} Media", "{first} Production")),
+    _B("J", "58110", 0.3, "penerbitan buku indie", "an indie publisher", "children's books and cookbooks",
+       ("buku cerita anak dan buku resep",), ("Penerbit {brand}", "{first} Pustaka")),
+    _B("M", "74201", 1.0, "jasa fotografi", "a photography service", "product and wedding photography",
+       ("foto produk dan foto pernikahan",), ("{first} Photography", "Foto {brand}")),
+    _B("M", "73100", 0.8, "agensi periklanan kecil", "a small advertising agency",
+       "logo design and ad campaigns", ("desain logo dan kampanye iklan",),
+       ("{brand} Kreatif", "{first} Creative")),
+    _B("M", "69200", 0.5, "jasa pembukuan", "a bookkeeping service",
+       "bookkeeping and tax returns for small firms", ("pembukuan dan laporan pajak UMKM",),
+       ("Konsultan {brand}", "{first} & Rekan")),
+    _B("N", "79120", 1.0, "biro perjalanan", "a travel agency", "umrah and domestic tour packages",
+       ("paket umrah dan wisata domestik",), ("{brand} Tour", "{first} Travel")),
+    _B("N", "82300", 0.8, "event organizer", "an event organiser", "weddings and birthday parties",
+       ("acara pernikahan dan ulang tahun",), ("{brand} Organizer", "{first} EO")),
+    _B("N", "81210", 0.6, "jasa kebersihan", "a cleaning service", "home and office cleaning",
+       ("jasa bersih-bersih rumah dan kantor",), ("{brand} Clean", "Bersih {first}")),
+    _B("H", "53201", 1.0, "jasa kurir", "a courier service", "same-day parcel and food delivery",
+       ("antar paket dan makanan dalam kota",), ("{brand} Ekspres", "Kurir {first}")),
+    _B("H", "49431", 0.6, "usaha angkutan barang", "a small haulage business",
+       "house moves with pick-up trucks", ("angkutan pindahan dengan mobil bak",),
+       ("Angkutan {brand}", "Pindahan {first}")),
+    _B("R", "90002", 0.8, "sanggar tari", "a dance studio", "traditional dance classes",
+       ("kelas tari tradisional dan ondel-ondel",), ("Sanggar {brand}", "Sanggar Tari {first}")),
+    _B("R", "93112", 0.5, "lapangan futsal", "a futsal court", "futsal court rental",
+       ("sewa lapangan futsal dan badminton",), ("Futsal {brand}", "Arena {first}")),
+    _B("P", "85495", 1.0, "bimbingan belajar", "a tutoring centre", "maths and English tutoring",
+       ("les privat matematika dan bahasa Inggris",), ("Bimbel {brand}", "Les {first}")),
+    _B("P", "85499", 0.6, "kursus keterampilan", "a skills course", "sewing and make-up courses",
+       ("kursus menjahit dan tata rias",), ("Kursus {brand}", "LKP {first}")),
+    _B("A", "01135", 1.0, "kebun hidroponik", "a hydroponic farm", "hydroponic vegetables",
+       ("sayuran hidroponik segar",), ("Hidroponik {brand}", "Kebun {first}")),
+    _B("A", "03226", 1.0, "budidaya ikan hias", "an ornamental fish farm", "betta and koi fish",
+       ("ikan cupang dan ikan koi",), ("Cupang {brand}", "Ikan Hias {first}")),
+    _B("Q", "88911", 1.0, "tempat penitipan anak", "a daycare", "daycare and playgroup",
+       ("penitipan anak dan PAUD",), ("Daycare {brand}", "Rumah Anak {first}")),
+    _B("E", "38302", 1.0, "bank sampah", "a recycling business", "plastic recycling and upcycled crafts",
+       ("daur ulang plastik dan kerajinan dari sampah",), ("Bank Sampah {brand}", "Daur Ulang {first}")),
+    _B("F", "41011", 1.0, "jasa renovasi rumah", "a home renovation business",
+       "home renovation and repairs", ("renovasi dan perbaikan rumah",),
+       ("Renovasi {brand}", "Tukang {first}")),
+    _B("L", "68111", 1.0, "usaha kos-kosan", "a boarding house", "rooms for workers and students",
+       ("kamar kos untuk pekerja dan mahasiswa",), ("Kos {brand}", "Kost {first}")),
 )  # fmt: skip
 del _B
 
 _BRANDS: tuple[str, ...] = (
     "Berkah", "Barokah", "Sederhana", "Sari Rasa", "Mandiri", "Jaya Abadi", "Sejahtera", "Nusantara", "Citra",
     "Lestari", "Sumber Rejeki", "Maju Jaya", "Cahaya", "Harapan", "Rizki", "Amanah", "Mekar", "Melati",
-    "Kenanga", "Bintang", "Sentosa", "Makmur", "Pelangi", "Dua Putri", "Kita", "Sahabat", "Anugerah", "Family",
+    "Kenanga", "Bintang", "Sentosa", "Makmur", "Pelangi", "Dua Putri", "Kita", "Sahabat", "Anugerah", "Ceria",
 )  # fmt: skip
 
 # --- people -----------------------------------------------------------------------------------------
 
-#: Per ethnic naming tradition: (weight among entrepreneurs, weight among mentors, female given names,
-#: female second names, male given names, male second names, honorifics f, honorifics m, extra language).
-_NAMING: dict[str, tuple[float, float, tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...],
-                         tuple[str, ...], tuple[str, ...], str]] = {
-    "javanese": (0.33, 0.30,
-        ("Siti", "Sri", "Dewi", "Endang", "Wulan", "Ratna", "Retno", "Rina", "Tri", "Puji", "Ani", "Yuni", "Dian", "Eka"),
-        ("Rahmawati", "Wahyuni", "Lestari", "Handayani", "Susanti", "Kurniasih", "Purwanti", "Rahayu", "Astuti",
-         "Setyowati", "Wulandari", "Anggraini", "Utami", "Maharani"),
-        ("Budi", "Agus", "Joko", "Bambang", "Slamet", "Hari", "Eko", "Wahyu", "Teguh", "Adi", "Bayu", "Rudi", "Sigit", "Imam"),
-        ("Santoso", "Wibowo", "Prasetyo", "Susanto", "Setiawan", "Nugroho", "Hartono", "Purnomo", "Saputro", "Utomo",
-         "Kurniawan", "Widodo", "Haryanto", "Suryadi"),
-        ("Bu", "Mbak"), ("Pak", "Mas"), "jv"),
-    "betawi": (0.25, 0.15,
-        ("Nurul", "Aminah", "Rohani", "Zaenab", "Maemunah", "Juleha", "Romlah", "Salamah", "Fitri", "Indah", "Siti", "Nur"),
-        ("Aini", "Hasanah", "Nurjanah", "Zakiah", "Maryam", "Fauziah", "Rohmah", "Khodijah", "Sari", "Apriyani"),
-        ("Muhammad", "Ahmad", "Abdul", "Rojali", "Mamat", "Sabeni", "Rahmat", "Syamsul", "Jaenudin", "Mursid", "Rizki"),
-        ("Rojali", "Syafii", "Hidayat", "Mansur", "Sanusi", "Ridwan", "Jamal", "Fauzi", "Saleh", "Hamdani"),
-        ("Mpok", "Bu"), ("Bang", "Pak"), ""),
-    "sundanese": (0.15, 0.10,
-        ("Euis", "Neng", "Iis", "Yeni", "Lilis", "Tati", "Enok", "Ai", "Rina", "Nining"),
-        ("Komariah", "Nurhasanah", "Rohaeti", "Sumiati", "Hayati", "Maryati", "Mulyani", "Rosita", "Kartika", "Suryani"),
-        ("Asep", "Ujang", "Dadang", "Cecep", "Encep", "Jajang", "Yayan", "Deden", "Iwan", "Ade"),
-        ("Saepudin", "Sunarya", "Hidayat", "Supriatna", "Kusnadi", "Permana", "Ruhiyat", "Sobari", "Nugraha", "Mulyana"),
-        ("Teh", "Bu"), ("Kang", "Pak"), "su"),
-    "minang": (0.08, 0.10,
-        ("Yuliana", "Rahmi", "Yessi", "Fitria", "Silvia", "Desi", "Elvira", "Mira", "Nurhayati", "Rita"),
-        ("Chaniago", "Tanjung", "Koto", "Putri", "Yanti", "Novita", "Syafitri"),
-        ("Rahmat", "Fadli", "Yusuf", "Zulkifli", "Hendri", "Irwan", "Syafrizal", "Arif", "Riko", "Andi"),
-        ("Chaniago", "Piliang", "Tanjung", "Koto", "Sikumbang", "Syahputra", "Effendi"),
-        ("Uni", "Bu"), ("Uda", "Pak"), ""),
-    "batak": (0.06, 0.10,
-        ("Maria", "Lenny", "Yohana", "Debora", "Ruth", "Nova", "Tiur", "Rotua", "Martha", "Sarah"),
-        ("Siregar", "Simanjuntak", "Nasution", "Hutapea", "Sitompul", "Pardede", "Sinaga", "Lubis", "Manurung",
-         "Simatupang", "Panjaitan", "Harahap", "Tambunan", "Situmorang", "Sihombing"),
-        ("Rudolf", "Togar", "Parlindungan", "Hotman", "Johannes", "Samuel", "Daniel", "Martin", "Poltak", "Benny", "Ronald"),
-        ("Siregar", "Simanjuntak", "Nasution", "Hutapea", "Sitompul", "Pardede", "Sinaga", "Lubis", "Manurung",
-         "Simatupang", "Panjaitan", "Harahap", "Tambunan", "Situmorang", "Sihombing"),
-        ("Bu", "Kak"), ("Bang", "Pak"), ""),
-    "chinese": (0.10, 0.20,
-        ("Liliana", "Susan", "Melinda", "Jessica", "Stefani", "Meiliana", "Cindy", "Fenny", "Lanny", "Vivian", "Grace"),
-        ("Tanoto", "Wijaya", "Gunawan", "Halim", "Salim", "Tanuwijaya", "Kusuma", "Santoso", "Hartono", "Lim", "Tan",
-         "Setiadi", "Winata", "Sugiarto", "Chandra"),
-        ("Andreas", "Hendra", "Kevin", "Steven", "Edwin", "Hendrik", "Yohanes", "Wilson", "Felix", "Tommy", "Arief", "Budi"),
-        ("Tanoto", "Wijaya", "Gunawan", "Halim", "Salim", "Tanuwijaya", "Kusuma", "Santoso", "Hartono", "Lim", "Tan",
-         "Setiadi", "Winata", "Sugiarto", "Chandra"),
-        ("Cik", "Bu"), ("Koh", "Pak"), "zh"),
-    "arab": (0.03, 0.05,
-        ("Nabila", "Fatimah", "Aisyah", "Syarifah", "Laila", "Salma", "Khadijah", "Zahra"),
-        ("Alatas", "Assegaf", "Baswedan", "Shahab", "Alaydrus", "Alhabsyi", "Alkaff", "Bafadhal", "Basalamah", "Aljufri"),
-        ("Umar", "Husein", "Fadli", "Ali", "Hasan", "Ahmad", "Abdullah", "Salim", "Hamid", "Faisal"),
-        ("Alatas", "Assegaf", "Baswedan", "Shahab", "Alaydrus", "Alhabsyi", "Alkaff", "Bafadhal", "Basalamah", "Aljufri"),
-        ("Bu", "Ummi"), ("Pak", "Abah"), "ar"),
+
+class _Naming(NamedTuple):
+    """A naming tradition: its share among entrepreneurs and mentors, names, honorifics, home language."""
+
+    share_entrepreneurs: float
+    share_mentors: float
+    language: str  # ISO 639-1 code of the home language, or "" for none beyond Indonesian
+    honorifics_f: tuple[str, ...]
+    honorifics_m: tuple[str, ...]
+    given_f: tuple[str, ...]
+    second_f: tuple[str, ...]
+    given_m: tuple[str, ...]
+    second_m: tuple[str, ...]
+
+
+#: Jakarta's naming traditions: Javanese, Betawi, Sundanese, Minang, Batak, Chinese- and Arab-Indonesian.
+_NAMING: dict[str, _Naming] = {
+    "javanese": _Naming(
+        0.33, 0.3, "jv", ("Bu", "Mbak"), ("Pak", "Mas"),
+        ("Siti", "Sri", "Dewi", "Endang", "Wulan", "Ratna", "Retno", "Rina", "Tri", "Puji", "Ani", "Yuni",
+         "Dian", "Eka",),
+        ("Rahmawati", "Wahyuni", "Lestari", "Handayani", "Susanti", "Kurniasih", "Purwanti", "Rahayu",
+         "Astuti", "Setyowati", "Wulandari", "Anggraini", "Utami", "Maharani",),
+        ("Budi", "Agus", "Joko", "Bambang", "Slamet", "Hari", "Eko", "Wahyu", "Teguh", "Adi", "Bayu",
+         "Rudi", "Sigit", "Imam",),
+        ("Santoso", "Wibowo", "Prasetyo", "Susanto", "Setiawan", "Nugroho", "Hartono", "Purnomo",
+         "Saputro", "Utomo", "Kurniawan", "Widodo", "Haryanto", "Suryadi",),
+    ),
+    "betawi": _Naming(
+        0.25, 0.15, "", ("Mpok", "Bu"), ("Bang", "Pak"),
+        ("Nurul", "Aminah", "Rohani", "Zaenab", "Maemunah", "Juleha", "Romlah", "Salamah", "Fitri",
+         "Indah", "Siti", "Nur",),
+        ("Aini", "Hasanah", "Nurjanah", "Zakiah", "Maryam", "Fauziah", "Rohmah", "Khodijah", "Sari",
+         "Apriyani",),
+        ("Muhammad", "Ahmad", "Abdul", "Rojali", "Mamat", "Sabeni", "Rahmat", "Syamsul", "Jaenudin",
+         "Mursid", "Rizki",),
+        ("Rojali", "Syafii", "Hidayat", "Mansur", "Sanusi", "Ridwan", "Jamal", "Fauzi", "Saleh", "Hamdani",),
+    ),
+    "sundanese": _Naming(
+        0.15, 0.1, "su", ("Teh", "Bu"), ("Kang", "Pak"),
+        ("Euis", "Neng", "Iis", "Yeni", "Lilis", "Tati", "Enok", "Ai", "Rina", "Nining",),
+        ("Komariah", "Nurhasanah", "Rohaeti", "Sumiati", "Hayati", "Maryati", "Mulyani", "Rosita",
+         "Kartika", "Suryani",),
+        ("Asep", "Ujang", "Dadang", "Cecep", "Encep", "Jajang", "Yayan", "Deden", "Iwan", "Ade",),
+        ("Saepudin", "Sunarya", "Hidayat", "Supriatna", "Kusnadi", "Permana", "Ruhiyat", "Sobari",
+         "Nugraha", "Mulyana",),
+    ),
+    "minang": _Naming(
+        0.08, 0.1, "", ("Uni", "Bu"), ("Uda", "Pak"),
+        ("Yuliana", "Rahmi", "Yessi", "Fitria", "Silvia", "Desi", "Elvira", "Mira", "Nurhayati", "Rita",),
+        ("Chaniago", "Tanjung", "Koto", "Putri", "Yanti", "Novita", "Syafitri",),
+        ("Rahmat", "Fadli", "Yusuf", "Zulkifli", "Hendri", "Irwan", "Syafrizal", "Arif", "Riko", "Andi",),
+        ("Chaniago", "Piliang", "Tanjung", "Koto", "Sikumbang", "Syahputra", "Effendi",),
+    ),
+    "batak": _Naming(
+        0.06, 0.1, "", ("Bu", "Kak"), ("Bang", "Pak"),
+        ("Maria", "Lenny", "Yohana", "Debora", "Ruth", "Nova", "Tiur", "Rotua", "Martha", "Sarah",),
+        ("Siregar", "Simanjuntak", "Nasution", "Hutapea", "Sitompul", "Pardede", "Sinaga", "Lubis",
+         "Manurung", "Simatupang", "Panjaitan", "Harahap", "Tambunan", "Situmorang", "Sihombing",),
+        ("Rudolf", "Togar", "Parlindungan", "Hotman", "Johannes", "Samuel", "Daniel", "Martin", "Poltak",
+         "Benny", "Ronald",),
+        ("Siregar", "Simanjuntak", "Nasution", "Hutapea", "Sitompul", "Pardede", "Sinaga", "Lubis",
+         "Manurung", "Simatupang", "Panjaitan", "Harahap", "Tambunan", "Situmorang", "Sihombing",),
+    ),
+    "chinese": _Naming(
+        0.1, 0.2, "zh", ("Cik", "Bu"), ("Koh", "Pak"),
+        ("Liliana", "Susan", "Melinda", "Jessica", "Stefani", "Meiliana", "Cindy", "Fenny", "Lanny",
+         "Vivian", "Grace",),
+        ("Tanoto", "Wijaya", "Gunawan", "Halim", "Salim", "Tanuwijaya", "Kusuma", "Santoso", "Hartono",
+         "Lim", "Tan", "Setiadi", "Winata", "Sugiarto", "Chandra",),
+        ("Andreas", "Hendra", "Kevin", "Steven", "Edwin", "Hendrik", "Yohanes", "Wilson", "Felix", "Tommy",
+         "Arief", "Budi",),
+        ("Tanoto", "Wijaya", "Gunawan", "Halim", "Salim", "Tanuwijaya", "Kusuma", "Santoso", "Hartono",
+         "Lim", "Tan", "Setiadi", "Winata", "Sugiarto", "Chandra",),
+    ),
+    "arab": _Naming(
+        0.03, 0.05, "ar", ("Bu", "Ummi"), ("Pak", "Abah"),
+        ("Nabila", "Fatimah", "Aisyah", "Syarifah", "Laila", "Salma", "Khadijah", "Zahra",),
+        ("Alatas", "Assegaf", "Baswedan", "Shahab", "Alaydrus", "Alhabsyi", "Alkaff", "Bafadhal",
+         "Basalamah", "Aljufri",),
+        ("Umar", "Husein", "Fadli", "Ali", "Hasan", "Ahmad", "Abdullah", "Salim", "Hamid", "Faisal",),
+        ("Alatas", "Assegaf", "Baswedan", "Shahab", "Alaydrus", "Alhabsyi", "Alkaff", "Bafadhal",
+         "Basalamah", "Aljufri",),
+    ),
 }  # fmt: skip
 
 _SUPPORT: tuple[str, ...] = (
@@ -280,28 +332,52 @@ _EXPERTISE_WEIGHTS: tuple[float, ...] = (3, 2, 1, 3, 3, 2, 1, 2, 3, 2, 1.5, 1.5)
 
 #: How a need is phrased in a bio: (Indonesian verb phrase, English phrase).
 _NEED_PHRASES: dict[str, tuple[tuple[str, ...], str]] = {
-    "business_planning": (("menyusun rencana usaha", "menghitung modal dan harga jual"), "writing a business plan"),
-    "licensing": (("mengurus NIB dan izin PIRT", "mengurus sertifikat halal", "mengurus perizinan usaha"), "getting licences (NIB, PIRT, halal)"),
-    "legal": (("menyusun kontrak dengan mitra", "memahami aspek hukum usaha"), "contracts and legal questions"),
+    "business_planning": (
+        ("menyusun rencana usaha", "menghitung modal dan harga jual"),
+        "writing a business plan",
+    ),
+    "licensing": (
+        ("mengurus NIB dan izin PIRT", "mengurus sertifikat halal", "mengurus perizinan usaha"),
+        "getting licences (NIB, PIRT, halal)",
+    ),
+    "legal": (
+        ("menyusun kontrak dengan mitra", "memahami aspek hukum usaha"),
+        "contracts and legal questions",
+    ),
     "marketing": (("memperluas pasar", "mencari pelanggan baru"), "finding new customers"),
-    "digital_marketing": (("berjualan di marketplace dan media sosial", "promosi lewat Instagram dan TikTok"), "selling online and on social media"),
-    "packaging_branding": (("memperbaiki kemasan dan merek", "membuat kemasan yang lebih menarik"), "packaging and branding"),
+    "digital_marketing": (
+        ("berjualan di marketplace dan media sosial", "promosi lewat Instagram dan TikTok"),
+        "selling online and on social media",
+    ),
+    "packaging_branding": (
+        ("memperbaiki kemasan dan merek", "membuat kemasan yang lebih menarik"),
+        "packaging and branding",
+    ),
     "export": (("menembus pasar ekspor", "mengirim produk ke luar negeri"), "exporting"),
     "bookkeeping": (("merapikan pembukuan", "memisahkan uang usaha dan uang pribadi"), "bookkeeping"),
     "financing": (("mendapat akses permodalan seperti KUR", "mencari modal usaha"), "access to finance"),
     "production": (("meningkatkan kapasitas produksi", "menjaga mutu produk"), "production and quality"),
     "hr": (("merekrut dan mengelola karyawan", "membangun tim yang solid"), "hiring and managing staff"),
-    "technology": (("digitalisasi usaha seperti aplikasi kasir dan stok", "memakai aplikasi untuk usaha"), "digitalising the business"),
-}  # fmt: skip
+    "technology": (
+        ("digitalisasi usaha seperti aplikasi kasir dan stok", "memakai aplikasi untuk usaha"),
+        "digitalising the business",
+    ),
+}
 #: How a mentor's expertise is phrased: (Indonesian, English).
 _EXPERTISE_WORDS: dict[str, tuple[str, str]] = {
-    "business_planning": ("rencana usaha", "business planning"), "licensing": ("perizinan (NIB, PIRT, halal)", "licensing"),
-    "legal": ("kontrak dan legalitas", "contracts and legal matters"), "marketing": ("pemasaran", "marketing"),
-    "digital_marketing": ("pemasaran digital", "digital marketing"), "packaging_branding": ("kemasan dan merek", "packaging and branding"),
-    "export": ("ekspor", "export"), "bookkeeping": ("pembukuan", "bookkeeping"), "financing": ("permodalan", "financing"),
-    "production": ("produksi dan mutu", "production and quality"), "hr": ("SDM", "people management"),
+    "business_planning": ("rencana usaha", "business planning"),
+    "licensing": ("perizinan (NIB, PIRT, halal)", "licensing"),
+    "legal": ("kontrak dan legalitas", "contracts and legal matters"),
+    "marketing": ("pemasaran", "marketing"),
+    "digital_marketing": ("pemasaran digital", "digital marketing"),
+    "packaging_branding": ("kemasan dan merek", "packaging and branding"),
+    "export": ("ekspor", "export"),
+    "bookkeeping": ("pembukuan", "bookkeeping"),
+    "financing": ("permodalan", "financing"),
+    "production": ("produksi dan mutu", "production and quality"),
+    "hr": ("SDM", "people management"),
     "technology": ("digitalisasi usaha", "digitalisation"),
-}  # fmt: skip
+}
 
 _E_BIOS_ID: dict[str, tuple[str, ...]] = {
     "idea": (
@@ -315,50 +391,90 @@ _E_BIOS_ID: dict[str, tuple[str, ...]] = {
         "Baru merintis {biz} ({product}) di {kec}; pelanggan mulai ada, tapi saya perlu bantuan {help}.",
     ),
     "growth": (
-        "{biz} di {kec} sudah punya {staff} karyawan dan pelanggan tetap untuk {product}. Kami ingin tumbuh dan butuh bantuan {help}.",
-        "Usaha kami, {biz} ({kind}), berjalan sejak {year} di {kec}. Pelanggan terus bertambah, sekarang perlu dukungan {help}.",
+        "{biz} di {kec} sudah punya {staff} karyawan dan pelanggan tetap untuk {product}. "
+        "Kami ingin tumbuh dan butuh bantuan {help}.",
+        "Usaha kami, {biz} ({kind}), berjalan sejak {year} di {kec}. "
+        "Pelanggan terus bertambah, sekarang perlu dukungan {help}.",
     ),
     "established": (
-        "{biz} sudah {years} tahun melayani pelanggan di {kec} dengan {product}. Kami mencari mentor untuk {help}.",
-        "Sejak {year} {biz} dikenal di {kec} untuk {product}, dengan {staff} karyawan. Langkah berikutnya: {help}.",
+        "{biz} sudah {years} tahun melayani pelanggan di {kec} dengan {product}. "
+        "Kami mencari mentor untuk {help}.",
+        "Sejak {year} {biz} dikenal di {kec} untuk {product}, dengan {staff} karyawan. "
+        "Langkah berikutnya: {help}.",
     ),
 }
 _E_BIOS_EN: dict[str, tuple[str, ...]] = {
     "idea": ("Planning to start {biz}, {kind} in {kec}. I need guidance on {help}.",),
     "early": ("I run {biz} in {kec}, selling {product}. Looking for help with {help}.",),
-    "growth": ("{biz} in {kec} has {staff} staff and regular customers for {product}; we want help with {help}.",),
-    "established": ("{biz} has served {kec} for {years} years with {product}. We are looking for a mentor in {help}.",),
+    "growth": (
+        "{biz} in {kec} has {staff} staff and regular customers for {product}; we want help with {help}.",
+    ),
+    "established": (
+        "{biz} has served {kec} for {years} years with {product}. We are looking for a mentor in {help}.",
+    ),
 }
 
 #: Mentor roles per main sector: (Indonesian, English).
 _ROLES: dict[str, tuple[tuple[str, str], ...]] = {
-    "I": (("Pemilik jaringan katering", "Owner of a catering business"),
-          ("Pemilik tiga cabang rumah makan Padang", "Owner of three Padang restaurants"),
-          ("Chef dan pendiri kedai kopi dengan lima gerai", "Chef and founder of a five-outlet coffee chain"),
-          ("Pengelola waralaba minuman", "Operator of a drinks franchise")),
-    "G": (("Pendiri jaringan toko grosir sembako", "Founder of a chain of wholesale grocers"),
-          ("Mantan manajer kategori di jaringan minimarket nasional", "Former category manager at a national minimarket chain"),
-          ("Pemilik toko online dengan puluhan ribu ulasan di marketplace", "Owner of a top-rated marketplace shop")),
-    "C": (("Pemilik pabrik roti", "Owner of a bakery plant"), ("Pengusaha batik tulis", "Batik entrepreneur"),
-          ("Eksportir kerajinan rotan", "Exporter of rattan crafts"), ("Pemilik usaha frozen food", "Owner of a frozen food company")),
-    "S": (("Pemilik jaringan salon", "Owner of a salon chain"),
-          ("Pemilik usaha laundry kiloan dengan lima cabang", "Owner of a five-branch laundry business")),
-    "J": (("CTO startup e-commerce", "CTO of an e-commerce startup"),
-          ("Konsultan transformasi digital UMKM", "Digital transformation consultant for small businesses"),
-          ("Product manager di perusahaan teknologi", "Product manager at a tech company")),
-    "M": (("Akuntan publik", "Certified public accountant"), ("Pemilik agensi periklanan", "Owner of an advertising agency"),
-          ("Konsultan pajak", "Tax consultant")),
-    "N": (("Pemilik biro perjalanan umrah", "Owner of an umrah travel agency"), ("Pemilik event organizer", "Owner of an events company")),
-    "H": (("Manajer operasional perusahaan logistik", "Operations manager at a logistics company"),
-          ("Pemilik usaha ekspedisi", "Owner of a freight forwarder")),
-    "R": (("Produser pertunjukan seni Betawi", "Producer of Betawi performing arts"), ("Pengelola sanggar seni", "Director of an arts studio")),
-    "P": (("Pendiri lembaga kursus", "Founder of a training centre"), ("Dosen kewirausahaan", "Lecturer in entrepreneurship")),
+    "I": (
+        ("Pemilik jaringan katering", "Owner of a catering business"),
+        ("Pemilik tiga cabang rumah makan Padang", "Owner of three Padang restaurants"),
+        ("Chef dan pendiri kedai kopi dengan lima gerai", "Chef and founder of a five-outlet coffee chain"),
+        ("Pengelola waralaba minuman", "Operator of a drinks franchise"),
+    ),
+    "G": (
+        ("Pendiri jaringan toko grosir sembako", "Founder of a chain of wholesale grocers"),
+        (
+            "Mantan manajer kategori di jaringan minimarket nasional",
+            "Former category manager at a national minimarket chain",
+        ),
+        (
+            "Pemilik toko online dengan puluhan ribu ulasan di marketplace",
+            "Owner of a top-rated marketplace shop",
+        ),
+    ),
+    "C": (
+        ("Pemilik pabrik roti", "Owner of a bakery plant"),
+        ("Pengusaha batik tulis", "Batik entrepreneur"),
+        ("Eksportir kerajinan rotan", "Exporter of rattan crafts"),
+        ("Pemilik usaha frozen food", "Owner of a frozen food company"),
+    ),
+    "S": (
+        ("Pemilik jaringan salon", "Owner of a salon chain"),
+        ("Pemilik usaha laundry kiloan dengan lima cabang", "Owner of a five-branch laundry business"),
+    ),
+    "J": (
+        ("CTO startup e-commerce", "CTO of an e-commerce startup"),
+        ("Konsultan transformasi digital UMKM", "Digital transformation consultant for small businesses"),
+        ("Product manager di perusahaan teknologi", "Product manager at a tech company"),
+    ),
+    "M": (
+        ("Akuntan publik", "Certified public accountant"),
+        ("Pemilik agensi periklanan", "Owner of an advertising agency"),
+        ("Konsultan pajak", "Tax consultant"),
+    ),
+    "N": (
+        ("Pemilik biro perjalanan umrah", "Owner of an umrah travel agency"),
+        ("Pemilik event organizer", "Owner of an events company"),
+    ),
+    "H": (
+        ("Manajer operasional perusahaan logistik", "Operations manager at a logistics company"),
+        ("Pemilik usaha ekspedisi", "Owner of a freight forwarder"),
+    ),
+    "R": (
+        ("Produser pertunjukan seni Betawi", "Producer of Betawi performing arts"),
+        ("Pengelola sanggar seni", "Director of an arts studio"),
+    ),
+    "P": (
+        ("Pendiri lembaga kursus", "Founder of a training centre"),
+        ("Dosen kewirausahaan", "Lecturer in entrepreneurship"),
+    ),
     "A": (("Pengusaha agribisnis perkotaan", "Urban agribusiness entrepreneur"),),
     "Q": (("Pengelola yayasan sosial", "Director of a social foundation"),),
     "E": (("Pendiri usaha daur ulang plastik", "Founder of a plastics recycling company"),),
     "F": (("Kontraktor bangunan", "Building contractor"),),
     "L": (("Pengembang properti", "Property developer"),),
-}  # fmt: skip
+}
 #: Roles that any sector's mentor may hold, chosen for their expertise: (area, Indonesian, English).
 _EXPERT_ROLES: tuple[tuple[str, str, str], ...] = (
     ("financing", "Manajer keuangan di bank BUMN", "Finance manager at a state-owned bank"),
@@ -369,7 +485,11 @@ _EXPERT_ROLES: tuple[tuple[str, str, str], ...] = (
     ("licensing", "Pendamping proses produk halal", "Halal certification facilitator"),
     ("hr", "Manajer SDM di perusahaan multinasional", "HR manager at a multinational"),
     ("digital_marketing", "Praktisi pemasaran digital", "Digital marketing practitioner"),
-    ("business_planning", "Dosen kewirausahaan di universitas negeri", "Entrepreneurship lecturer at a state university"),
+    (
+        "business_planning",
+        "Dosen kewirausahaan di universitas negeri",
+        "Entrepreneurship lecturer at a state university",
+    ),
 )
 _M_BIOS_ID: tuple[str, ...] = (
     "{role} selama {years} tahun. Banyak membina usaha {sector}; bisa membantu soal {exp}.",
@@ -384,7 +504,13 @@ _M_BIOS_EN: tuple[str, ...] = (
 # --- availability ------------------------------------------------------------------------------------
 
 _EVENINGS = ((19 * 60, 21 * 60), (19 * 60 + 30, 21 * 60), (20 * 60, 22 * 60), (18 * 60 + 30, 20 * 60 + 30))
-_WEEKDAY_DAY = ((12 * 60, 13 * 60), (13 * 60, 15 * 60), (14 * 60, 16 * 60), (10 * 60, 12 * 60), (9 * 60, 11 * 60))
+_WEEKDAY_DAY = (
+    (12 * 60, 13 * 60),
+    (13 * 60, 15 * 60),
+    (14 * 60, 16 * 60),
+    (10 * 60, 12 * 60),
+    (9 * 60, 11 * 60),
+)
 _SATURDAY = ((9 * 60, 12 * 60), (8 * 60, 11 * 60), (13 * 60, 16 * 60), (10 * 60, 14 * 60))
 _SUNDAY = ((9 * 60, 12 * 60), (13 * 60, 16 * 60), (19 * 60, 21 * 60))
 
@@ -429,7 +555,9 @@ def _availability_pool(rng: np.random.Generator, size: int) -> list[tuple[Window
     return pool
 
 
-def _needs_pool(rng: np.random.Generator, weights: Sequence[float], size: int, counts: Sequence[float]) -> list[tuple[str, ...]]:
+def _needs_pool(
+    rng: np.random.Generator, weights: Sequence[float], size: int, counts: Sequence[float]
+) -> list[tuple[str, ...]]:
     p = np.asarray(weights, dtype=float)
     p /= p.sum()
     out = []
@@ -447,17 +575,21 @@ def _kecamatan_arrays(boost: dict[str, float] | None = None) -> tuple[list[str],
     return codes, [kec[c].name for c in codes], w / w.sum()
 
 
-def _names(rng: np.random.Generator, n: int, female: np.ndarray, mentors: bool) -> tuple[list[str], list[str], list[str], list[str]]:
+def _names(
+    rng: np.random.Generator, n: int, female: np.ndarray, mentors: bool
+) -> tuple[list[str], list[str], list[str], list[str]]:
     """Display names, first names, honorifics and heritage languages ('' for none) of ``n`` people."""
     groups = list(_NAMING.values())
-    w = np.array([g[1] if mentors else g[0] for g in groups], dtype=float)
+    w = np.array([g.share_mentors if mentors else g.share_entrepreneurs for g in groups], dtype=float)
     eth = rng.choice(len(groups), size=n, p=w / w.sum()).tolist()
     u1, u2, u3 = rng.random(n).tolist(), rng.random(n).tolist(), rng.random(n).tolist()
     cache: dict[tuple[str, str], str] = {}
     names, firsts, hons, langs = [], [], [], []
     for i, f in enumerate(female.tolist()):
         g = groups[eth[i]]
-        given, second, hon = (g[2], g[3], g[6]) if f else (g[4], g[5], g[7])
+        given, second, hon = (
+            (g.given_f, g.second_f, g.honorifics_f) if f else (g.given_m, g.second_m, g.honorifics_m)
+        )
         first = given[int(u1[i] * len(given))]
         last = second[int(u2[i] * len(second))]
         if last == first:
@@ -469,11 +601,13 @@ def _names(rng: np.random.Generator, n: int, female: np.ndarray, mentors: bool) 
         names.append(name)
         firsts.append(first)
         hons.append(hon[int(u3[i] * len(hon))])
-        langs.append(g[8])
+        langs.append(g.language)
     return names, firsts, hons, langs
 
 
-def _languages(rng: np.random.Generator, heritage: list[str], p_en: np.ndarray | float, p_heritage: float) -> list[tuple[str, ...]]:
+def _languages(
+    rng: np.random.Generator, heritage: list[str], p_en: np.ndarray | float, p_heritage: float
+) -> list[tuple[str, ...]]:
     n = len(heritage)
     en = (rng.random(n) < p_en).tolist()
     her = (rng.random(n) < p_heritage).tolist()
@@ -503,7 +637,10 @@ def _entrepreneurs(rng: np.random.Generator, n: int) -> list[Entrepreneur]:
     kec_idx = rng.choice(len(codes), size=n, p=kec_p).tolist()
     female = rng.random(n) < 0.60
     names, firsts, hons, heritage = _names(rng, n, female, mentors=False)
-    p_en = np.where(stage_idx >= 2, 0.25, 0.08) + np.isin(sector_idx, [sec_codes.index("J"), sec_codes.index("M")]) * 0.3
+    p_en = (
+        np.where(stage_idx >= 2, 0.25, 0.08)
+        + np.isin(sector_idx, [sec_codes.index("J"), sec_codes.index("M")]) * 0.3
+    )
     langs = _languages(rng, heritage, p_en, 0.25)
     counts = (0.35, 0.45, 0.20)
     needs_pools = [_needs_pool(rng, _NEED_WEIGHTS[s], _POOL, counts) for s in STAGES]
@@ -535,14 +672,24 @@ def _entrepreneurs(rng: np.random.Generator, n: int) -> list[Entrepreneur]:
         if english[i]:
             template = _E_BIOS_EN[stage][int(ui[2] * len(_E_BIOS_EN[stage]))]
             bio = template.format(
-                biz=biz_name, kind=biz.kind_en, kec=kec, product=biz.product_en, years=age, staff=staff[i],
+                biz=biz_name,
+                kind=biz.kind_en,
+                kec=kec,
+                product=biz.product_en,
+                years=age,
+                staff=staff[i],
                 help=_join_en([_NEED_PHRASES[x][1] for x in needs]),
             )
         else:
             template = _E_BIOS_ID[stage][int(ui[2] * len(_E_BIOS_ID[stage]))]
             bio = template.format(
-                biz=biz_name, kind=biz.kind, kec=kec, product=biz.products[int(ui[3] * len(biz.products))],
-                year=2026 - age, years=age, staff=staff[i],
+                biz=biz_name,
+                kind=biz.kind,
+                kec=kec,
+                product=biz.products[int(ui[3] * len(biz.products))],
+                year=2026 - age,
+                years=age,
+                staff=staff[i],
                 help=_join_id([_NEED_PHRASES[x][0][int(ui[4] * len(_NEED_PHRASES[x][0]))] for x in needs]),
             )
         g = "f" if female_l[i] else "m"
@@ -588,7 +735,11 @@ def _mentors(rng: np.random.Generator, n: int) -> list[Mentor]:
         main = sec_codes[main_idx[i]]
         related = _RELATED.get(main, ())
         n_extra = min(len(related), int(rng.choice(3, p=(0.35, 0.45, 0.20))))
-        extra = tuple(related[j] for j in sorted(rng.choice(len(related), size=n_extra, replace=False))) if n_extra else ()
+        extra = (
+            tuple(related[j] for j in sorted(rng.choice(len(related), size=n_extra, replace=False)))
+            if n_extra
+            else ()
+        )
         if rng.random() < 0.55:
             length, start = 2, int(rng.choice(3, p=(0.40, 0.35, 0.25)))
         else:
@@ -611,13 +762,19 @@ def _mentors(rng: np.random.Generator, n: int) -> list[Mentor]:
         if rng.random() < 0.15:
             template = _M_BIOS_EN[int(rng.integers(len(_M_BIOS_EN)))]
             bio = template.format(
-                role=role_en, years=years, sector=_SECTOR_WORDS[main][1], kec=kec,
+                role=role_en,
+                years=years,
+                sector=_SECTOR_WORDS[main][1],
+                kec=kec,
                 exp=_join_en([_EXPERTISE_WORDS[x][1] for x in expertise]),
             )
         else:
             template = _M_BIOS_ID[int(rng.integers(len(_M_BIOS_ID)))]
             bio = template.format(
-                role=role_id, years=years, sector=_SECTOR_WORDS[main][0], kec=kec,
+                role=role_id,
+                years=years,
+                sector=_SECTOR_WORDS[main][0],
+                kec=kec,
                 exp=_join_id([_EXPERTISE_WORDS[x][0] for x in expertise]),
             )
         out.append(
@@ -643,7 +800,7 @@ def _mentors(rng: np.random.Generator, n: int) -> list[Mentor]:
 def _history(
     rng: np.random.Generator, entrepreneurs: list[Entrepreneur], mentors: list[Mentor], n: int
 ) -> list[HistoryRecord]:
-    """Earlier proposals whose outcomes follow the fit of the pair (sector, needs, stage, distance) plus noise."""
+    """Earlier proposals whose outcomes follow the pair's fit (sector, needs, stage, distance) plus noise."""
     if n <= 0 or not entrepreneurs or not mentors:
         return []
     sec_codes = sorted(reference.sectors())
@@ -651,7 +808,9 @@ def _history(
     kec = reference.kecamatan()
     e_idx = rng.integers(0, len(entrepreneurs), size=n)
     e_sector = np.array([sec_codes.index(entrepreneurs[i].sector) for i in e_idx.tolist()])
-    m_sector_mask = np.array([sum(1 << sec_codes.index(s) for s in m.sectors) for m in mentors], dtype=np.int64)
+    m_sector_mask = np.array(
+        [sum(1 << sec_codes.index(s) for s in m.sectors) for m in mentors], dtype=np.int64
+    )
     # Half of the proposals went to a mentor of the same sector, as staff would have proposed.
     m_idx = rng.integers(0, len(mentors), size=n)
     same = rng.random(n) < 0.5
@@ -709,7 +868,9 @@ def generate_rooms() -> list[Room]:
     return rooms
 
 
-def generate_city(n_entrepreneurs: int = 2000, n_mentors: int = 150, *, seed: int = 0, n_history: int | None = None) -> City:
+def generate_city(
+    n_entrepreneurs: int = 2000, n_mentors: int = 150, *, seed: int = 0, n_history: int | None = None
+) -> City:
     """A deterministic synthetic Jakarta programme: the same ``seed`` always gives the same city.
 
     Parameters
@@ -726,5 +887,7 @@ def generate_city(n_entrepreneurs: int = 2000, n_mentors: int = 150, *, seed: in
     e_rng, m_rng, h_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))
     entrepreneurs = _entrepreneurs(e_rng, n_entrepreneurs)
     mentors = _mentors(m_rng, n_mentors)
-    history = _history(h_rng, entrepreneurs, mentors, n_entrepreneurs // 5 if n_history is None else n_history)
+    history = _history(
+        h_rng, entrepreneurs, mentors, n_entrepreneurs // 5 if n_history is None else n_history
+    )
     return City(entrepreneurs, mentors, history, generate_rooms())

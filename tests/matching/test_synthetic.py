@@ -42,7 +42,13 @@ def test_sizes_and_ids_follow_the_request(city: City):
 
 def test_every_file_survives_the_csv_round_trip(city: City, tmp_path):
     files = [
-        ("entrepreneurs.csv", csvio.ENTREPRENEUR_COLUMNS, csvio.entrepreneur_row, csvio.read_entrepreneurs, city.entrepreneurs),
+        (
+            "entrepreneurs.csv",
+            csvio.ENTREPRENEUR_COLUMNS,
+            csvio.entrepreneur_row,
+            csvio.read_entrepreneurs,
+            city.entrepreneurs,
+        ),
         ("mentors.csv", csvio.MENTOR_COLUMNS, csvio.mentor_row, csvio.read_mentors, city.mentors),
         ("history.csv", csvio.HISTORY_COLUMNS, csvio.history_row, csvio.read_history, city.history),
         ("rooms.csv", csvio.ROOM_COLUMNS, csvio.room_row, csvio.read_rooms, city.rooms),
@@ -116,7 +122,9 @@ def test_shares_look_like_jakarta_umkm(big_city: City):
 
 
 def test_needs_follow_the_stage(big_city: City):
-    by_stage = {s: Counter(a for e in big_city.entrepreneurs if e.stage == s for a in e.needs) for s in STAGES}
+    by_stage = {
+        s: Counter(a for e in big_city.entrepreneurs if e.stage == s for a in e.needs) for s in STAGES
+    }
     assert by_stage["idea"].most_common(1)[0][0] == "business_planning"
     assert by_stage["established"]["export"] > by_stage["established"]["business_planning"]
     assert by_stage["growth"]["financing"] > by_stage["growth"]["licensing"]
