@@ -1,0 +1,48 @@
+"""JakMentor's data model: SQLAlchemy 2 typed models, the engine/session factory and Alembic migrations.
+
+Nothing here imports Flask or commits: callers own their transactions.
+"""
+
+from models.base import Base, utcnow
+from models.people import Entrepreneur, Mentor, Role, User
+from models.programme import (
+    AuditLog,
+    CohortRun,
+    JobRun,
+    Match,
+    MatchRequest,
+    MentoringSession,
+    Notification,
+    PasProgress,
+    Room,
+    SessionFeedback,
+    StatusChange,
+)
+from models.reference import Kecamatan, Kelurahan, Kota, PasStep, Sector, Stage, SupportArea
+
+__all__ = [
+    "AuditLog",
+    "Base",
+    "CohortRun",
+    "Entrepreneur",
+    "JobRun",
+    "Kecamatan",
+    "Kelurahan",
+    "Kota",
+    "Match",
+    "MatchRequest",
+    "Mentor",
+    "MentoringSession",
+    "Notification",
+    "PasProgress",
+    "PasStep",
+    "Role",
+    "Room",
+    "Sector",
+    "SessionFeedback",
+    "Stage",
+    "StatusChange",
+    "SupportArea",
+    "User",
+    "utcnow",
+]

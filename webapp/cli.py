@@ -1,0 +1,152 @@
+"""Command line: ``flask --app webapp db|users|demo|import|export ...``; each command is one transaction."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from models import Role
+from webapp.database import get_db
+from webapp.services import members_csv
+from webapp.services.errors import InvalidInput, ServiceError
+
+db_cli = AppGroup("db", help="Database schema and reference data.")
+users_cli = AppGroup("users", help="Accounts.")
+demo_cli = AppGroup("demo", help="The demo programme.")
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database to the newest schema and load the reference data."""
+    from flask import current_app
+
+    from models.migrate import upgrade
+    from webapp.services.reference_data import sync_reference_data
+
+    url = current_app.config["DATABASE_URL"]
+    upgrade(url)
+    db = get_db()
+    changed = sync_reference_data(db)
+    db.commit()
+    click.echo(f"database is up to date ({changed} reference rows written)")
+
+
+@users_cli.command("create")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option(
+    "--password", help="leave out to generate a one-time password that must be changed at first login"
+)
+def users_create(role: str, email: str, name: str, password: str | None) -> None:
+    """Create an account (the only way to make staff and admin accounts besides an admin)."""
+    from webapp.services.accounts import create_user, generate_password
+
+    one_time = password is None
+    password = password or generate_password()
+    db = get_db()
+    try:
+        user = create_user(
+            db, email=email, name=name, password=password, role=Role(role), must_change_password=one_time
+        )
+    except ServiceError as exc:
+        db.rollback()
+        _fail(exc.message)
+    db.commit()
+    click.echo(f"created {user.role.value} {user.email} (id {user.id})")
+    if one_time:
+        click.echo(f"one-time password (must be changed at first login): {password}")
+
+
+@demo_cli.command("load")
+@click.option("--entrepreneurs", default=2000, show_default=True, type=click.IntRange(1, 500_000))
+@click.option("--mentors", default=150, show_default=True, type=click.IntRange(1, 50_000))
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option(
+    "--if-empty", is_flag=True, help="do nothing (and succeed) when the database already has members"
+)
+def demo_load(entrepreneurs: int, mentors: int, seed: int, if_empty: bool) -> None:
+    """Load a realistic demo programme into an empty database and print the demo logins."""
+    from flask import current_app
+
+    from webapp.services.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, database_is_empty, load_demo
+
+    if current_app.config["ENV_NAME"] == "production":
+        _fail("the demo programme is never loaded into a production database")
+    db = get_db()
+    if not database_is_empty(db):
+        if if_empty:
+            click.echo("demo: the database already holds a programme; nothing loaded")
+            _print_logins([(r.value, e, DEMO_PASSWORD) for r, e, _n in DEMO_ACCOUNTS])
+            return
+        _fail("the database already holds members; the demo loads only into an empty one")
+    summary = load_demo(db, entrepreneurs=entrepreneurs, mentors=mentors, seed=seed)
+    db.commit()
+    click.echo(
+        f"demo loaded: {summary.entrepreneurs} entrepreneurs, {summary.mentors} mentors, {summary.rooms} rooms, "
+        f"{summary.requests} earlier requests, {summary.active_matches} active mentorships"
+    )
+    _print_logins(summary.logins)
+
+
+def _print_logins(logins) -> None:
+    click.echo("demo logins (role, e-mail, password):")
+    for role, email, password in logins:
+        click.echo(f"  {role:<13} {email:<32} {password}")
+
+
+@click.command("import")
+@click.argument("kind", type=click.Choice(members_csv.KINDS))
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def import_command(kind: str, file: Path) -> None:
+    """Import entrepreneurs, mentors or rooms from a CSV file: all rows or none."""
+    try:
+        text = file.read_bytes().decode("utf-8")
+    except OSError as exc:
+        _fail(f"{file.name}: cannot be read: {exc.strerror}", 2)
+    except UnicodeDecodeError:
+        _fail(f"{file.name}: is not UTF-8 text", 2)
+    db = get_db()
+    try:
+        counts = members_csv.import_csv(db, kind, text, file.name)
+    except InvalidInput as exc:
+        db.rollback()
+        for error in exc.errors or [exc.message]:
+            click.echo(f"error: {error}", err=True)
+        click.echo(f"nothing imported: {len(exc.errors) or 1} problem(s) in {file.name}", err=True)
+        sys.exit(2)
+    db.commit()
+    click.echo(
+        f"imported {kind} from {file.name}: {counts['new']} new, {counts['updated']} updated, {counts['unchanged']} unchanged"
+    )
+
+
+@click.command("export")
+@click.argument("kind", type=click.Choice(members_csv.KINDS))
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def export_command(kind: str, file: Path) -> None:
+    """Export entrepreneurs, mentors or rooms to a CSV file in the import format."""
+    from matching.csvio import write_csv_atomic
+
+    columns, rows = members_csv.export_rows(get_db(), kind)
+    rows = list(rows)
+    write_csv_atomic(file, columns, rows)
+    click.echo(f"exported {len(rows)} {kind} to {file}")
+
+
+def register(app: Flask) -> None:
+    """Attach the command groups to the app."""
+    app.cli.add_command(db_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)
+    app.cli.add_command(import_command)
+    app.cli.add_command(export_command)

@@ -1,0 +1,89 @@
+"""Configuration: development (the default, SQLite under instance/), testing and production."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+PRIVACY_NOTICE_VERSION = "2026-11"
+_PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "dev", "development"}
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe or incomplete; the app refuses to start."""
+
+
+def _dev_secret_key(instance_path: str) -> str:
+    """A random key generated once per checkout and kept in instance/ (never in the code)."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+def load_config(app: Flask, overrides: dict | None = None) -> None:
+    """Fill ``app.config`` from the environment for ``JAKMENTOR_ENV`` (development, testing, production)."""
+    overrides = dict(overrides or {})
+    env = overrides.pop("ENV", None) or os.environ.get("JAKMENTOR_ENV", "development")
+    cfg = app.config
+    cfg["ENV_NAME"] = env
+    cfg["DATABASE_URL"] = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{Path(app.instance_path) / 'jakmentor.db'}"
+    )
+    cfg["REDIS_URL"] = os.environ.get("REDIS_URL")
+    cfg["SMTP_URL"] = os.environ.get("SMTP_URL")
+    cfg["MAIL_FROM"] = os.environ.get("MAIL_FROM", "JakMentor <no-reply@jakmentor.local>")
+    cfg["BABEL_DEFAULT_LOCALE"] = "id"
+    cfg["BABEL_DEFAULT_TIMEZONE"] = "Asia/Jakarta"
+    cfg["LANGUAGES"] = ("id", "en")
+    cfg["MAX_CONTENT_LENGTH"] = 8 * 1024 * 1024  # CSV uploads of a few thousand members fit easily
+    cfg["SESSION_COOKIE_HTTPONLY"] = True
+    cfg["SESSION_COOKIE_SAMESITE"] = "Lax"
+    cfg["REMEMBER_COOKIE_HTTPONLY"] = True
+    cfg["REMEMBER_COOKIE_SAMESITE"] = "Lax"
+    cfg["REMEMBER_COOKIE_DURATION"] = dt.timedelta(days=14)
+    cfg["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(hours=12)
+    cfg["WTF_CSRF_TIME_LIMIT"] = None  # tokens live as long as the session
+    cfg["RATELIMIT_STORAGE_URI"] = os.environ.get("RATELIMIT_STORAGE_URI") or cfg["REDIS_URL"] or "memory://"
+    cfg["RATELIMIT_HEADERS_ENABLED"] = True
+    cfg["LOGIN_RATE_LIMIT"] = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    cfg["SCHEDULER_ENABLED"] = False
+    cfg["TRUST_PROXY_HOPS"] = int(os.environ.get("TRUST_PROXY_HOPS", "0"))
+
+    if env == "production":
+        cfg["DEBUG"] = False
+        cfg["SESSION_COOKIE_SECURE"] = True
+        cfg["REMEMBER_COOKIE_SECURE"] = True
+        cfg["SESSION_COOKIE_NAME"] = "__Host-session"
+        cfg["PREFERRED_URL_SCHEME"] = "https"
+        cfg["SECRET_KEY"] = os.environ.get("SECRET_KEY", "")
+    elif env == "testing":
+        cfg["TESTING"] = True
+        cfg["SECRET_KEY"] = secrets.token_hex(32)
+        cfg["ARGON2_FAST"] = True  # cheap hashes keep the suite fast; never outside tests
+    else:
+        cfg["SECRET_KEY"] = os.environ.get("SECRET_KEY") or _dev_secret_key(app.instance_path)
+    if os.environ.get("TRUSTED_HOSTS"):
+        cfg["TRUSTED_HOSTS"] = [h.strip() for h in os.environ["TRUSTED_HOSTS"].split(",") if h.strip()]
+    cfg.update(overrides)
+    _refuse_unsafe(cfg)
+
+
+def _refuse_unsafe(cfg) -> None:
+    if cfg["ENV_NAME"] != "production":
+        return
+    key = cfg.get("SECRET_KEY") or ""
+    if key.lower() in _PLACEHOLDER_SECRETS or len(key) < 32:
+        raise ConfigError(
+            "production needs SECRET_KEY: at least 32 random characters (e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)"
+        )
+    if cfg.get("DEBUG"):
+        raise ConfigError("production refuses to run with DEBUG on")
+    if "DATABASE_URL" not in os.environ and not cfg.get("DATABASE_URL_EXPLICIT"):
+        raise ConfigError("production needs DATABASE_URL (e.g. postgresql+psycopg://user@host/jakmentor)")

@@ -1,0 +1,37 @@
+"""The database session of a request, CLI command or job: one per app context, closed at teardown."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g
+from sqlalchemy.orm import Session, sessionmaker
+
+from models.db import make_engine, make_session_factory
+
+
+def init_app(app: Flask, session_factory: sessionmaker[Session] | None = None) -> None:
+    """Create the engine (unless a test hands in its own session factory) and the teardown hook."""
+    if session_factory is None:
+        engine = make_engine(app.config["DATABASE_URL"])
+        session_factory = make_session_factory(engine)
+        app.extensions["jakmentor.engine"] = engine
+    app.extensions["jakmentor.sessions"] = session_factory
+    app.teardown_appcontext(_close_session)
+
+
+def get_db() -> Session:
+    """The session of the current app context, created on first use."""
+    if "db" not in g:
+        g.db = current_app.extensions["jakmentor.sessions"]()
+    return g.db
+
+
+def _close_session(exc: BaseException | None) -> None:
+    db: Session | None = g.pop("db", None)
+    if db is None:
+        return
+    try:
+        if exc is not None or db.in_transaction():
+            # Whatever the caller did not commit is not meant to last.
+            db.rollback()
+    finally:
+        db.close()

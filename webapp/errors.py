@@ -1,0 +1,64 @@
+"""Error pages (HTML for people, JSON for the API) and the mapping of database outages to 503."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def _titles() -> dict[int, str]:
+    return {
+        400: _("Permintaan tidak valid"),
+        403: _("Akses ditolak"),
+        404: _("Halaman tidak ditemukan"),
+        405: _("Metode tidak diizinkan"),
+        409: _("Terjadi konflik"),
+        413: _("Berkas terlalu besar"),
+        422: _("Data tidak valid"),
+        429: _("Terlalu banyak percobaan"),
+        500: _("Terjadi kesalahan"),
+        503: _("Layanan sedang tidak tersedia"),
+    }
+
+
+def register(app: Flask) -> None:
+    """Install handlers for HTTP errors, database outages and anything unexpected."""
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        code = exc.code or 500
+        headers = {}
+        if code == 429:
+            headers["Retry-After"] = "60"
+        if _wants_json():
+            return jsonify(code=code, status=exc.name, message=exc.description), code, headers
+        title = _titles().get(code, exc.name)
+        return render_template("error.html", code=code, title=title), code, headers
+
+    @app.errorhandler(OperationalError)
+    def _db_down(exc: OperationalError):
+        log.error("database unavailable: %s", type(exc.orig).__name__ if exc.orig else "OperationalError")
+        if _wants_json():
+            return (
+                jsonify(code=503, status="Service Unavailable", message="database unavailable"),
+                503,
+                {"Retry-After": "30"},
+            )
+        return render_template("error.html", code=503, title=_titles()[503]), 503, {"Retry-After": "30"}
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if _wants_json():
+            return jsonify(code=500, status="Internal Server Error", message="unexpected error"), 500
+        return render_template("error.html", code=500, title=_titles()[500]), 500

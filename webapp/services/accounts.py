@@ -1,0 +1,154 @@
+"""Accounts: creating users, checking passwords (argon2id), changing them, and ending sessions."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import secrets
+from importlib import resources
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models import Role, User, utcnow
+from webapp.services.errors import Conflict, InvalidInput
+
+log = logging.getLogger(__name__)
+
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 128
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+_hasher = PasswordHasher()
+#: Cheap parameters for the test suite only (the app enables them when TESTING is set).
+_fast_hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+def use_fast_hashing(enabled: bool) -> None:
+    """Switch to cheap argon2 parameters (tests) or back to the RFC 9106 defaults."""
+    global _hasher
+    _hasher = _fast_hasher if enabled else PasswordHasher()
+
+
+def _common_passwords() -> frozenset[str]:
+    text = resources.files("webapp.data").joinpath("common_passwords.txt").read_text(encoding="utf-8")
+    return frozenset(
+        line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#")
+    )
+
+
+_COMMON = _common_passwords()
+
+
+def password_problem(password: str) -> str | None:
+    """Why a new password is unacceptable (a code), or None. Length-based, no composition rules."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return "too_short"
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return "too_long"
+    if password.lower() in _COMMON:
+        return "too_common"
+    return None
+
+
+def normalise_email(email: str) -> str:
+    """Trimmed, lower-cased e-mail address."""
+    return email.strip().lower()
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of ``password``."""
+    return _hasher.hash(password)
+
+
+def find_user_by_email(db: Session, email: str) -> User | None:
+    """The user with this e-mail address (case-insensitive), or None."""
+    return db.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def create_user(
+    db: Session,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    role: Role,
+    locale: str = "id",
+    must_change_password: bool = False,
+    consent: bool = False,
+    notice_version: str | None = None,
+    check_password: bool = True,
+) -> User:
+    """Create an account; raises ``InvalidInput`` for a bad address or password, ``Conflict`` if taken."""
+    email = normalise_email(email)
+    if not _EMAIL_RE.match(email) or len(email) > 254:
+        raise InvalidInput("bad_email", "that is not an e-mail address")
+    if not name.strip():
+        raise InvalidInput("name_required", "a name is required")
+    if check_password:
+        problem = password_problem(password)
+        if problem:
+            raise InvalidInput(problem, f"password rejected: {problem}")
+    if db.scalar(select(func.count()).select_from(User).where(User.email == email)):
+        raise Conflict("email_taken", "an account with this e-mail address exists")
+    user = User(
+        email=email,
+        name=name.strip(),
+        password_hash=hash_password(password),
+        role=role,
+        locale=locale if locale in ("id", "en") else "id",
+        must_change_password=must_change_password,
+        privacy_consent_at=utcnow() if consent else None,
+        privacy_notice_version=notice_version if consent else None,
+    )
+    db.add(user)
+    db.flush()
+    log.info("account created: user=%s role=%s", user.id, role.value)
+    return user
+
+
+def authenticate(db: Session, email: str, password: str) -> User | None:
+    """The active user whose password this is, or None. Unknown users cost the same time."""
+    user = find_user_by_email(db, email)
+    if user is None or not user.is_active or user.deleted_at is not None:
+        with contextlib.suppress(VerificationError):
+            _hasher.verify(_DUMMY_HASH, password)
+        return None
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    return user
+
+
+def change_password(db: Session, user: User, current: str, new: str) -> None:
+    """Set a new password after checking the current one; other sessions stop working."""
+    try:
+        _hasher.verify(user.password_hash, current)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        raise InvalidInput("wrong_password", "the current password is wrong") from None
+    problem = password_problem(new)
+    if problem:
+        raise InvalidInput(problem, f"password rejected: {problem}")
+    user.password_hash = hash_password(new)
+    user.must_change_password = False
+    user.session_version += 1
+    db.flush()
+
+
+def end_all_sessions(db: Session, user: User) -> None:
+    """Invalidate every session cookie issued to ``user`` (logout everywhere)."""
+    user.session_version += 1
+    db.flush()
+
+
+def generate_password() -> str:
+    """A random one-time password that people can type (for accounts made by staff or the CLI)."""
+    return secrets.token_urlsafe(12)

@@ -1,0 +1,223 @@
+"""CSV import and export of members and rooms in the batch contract's format (BATCH.md).
+
+Import is all or nothing: every row is validated (by the matching core's contract reader, plus the
+checks only the database can make) before anything is written, and a file with any bad row
+changes nothing and reports every bad row. Re-importing updates the same people by ``id``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from matching import csvio
+from matching.csvio import InputFileError, RowError
+from models import AuditLog, Entrepreneur, Match, Mentor, Room
+from webapp.services.adapters import (
+    entrepreneur_values,
+    mentor_values,
+    room_values,
+    to_entrepreneur,
+    to_mentor,
+    to_room,
+)
+from webapp.services.errors import InvalidInput
+
+log = logging.getLogger(__name__)
+
+Kind = Literal["entrepreneurs", "mentors", "rooms"]
+KINDS: tuple[str, ...] = ("entrepreneurs", "mentors", "rooms")
+_SPECS = {"entrepreneurs": csvio.ENTREPRENEUR, "mentors": csvio.MENTOR, "rooms": csvio.ROOM}
+_MODELS = {"entrepreneurs": Entrepreneur, "mentors": Mentor, "rooms": Room}
+
+
+@dataclass
+class ImportPlan:
+    """What an import would do: rows to create, rows to update, rows already equal."""
+
+    kind: str
+    filename: str
+    total: int = 0
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    records: list = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Numbers for a preview: total, new, updated, unchanged."""
+        return {
+            "total": self.total,
+            "new": len(self.created),
+            "updated": len(self.updated),
+            "unchanged": len(self.unchanged),
+        }
+
+
+def _key(kind: str):
+    return Room.id if kind == "rooms" else _MODELS[kind].external_id
+
+
+def _values(kind: str, record) -> dict:
+    return {"entrepreneurs": entrepreneur_values, "mentors": mentor_values, "rooms": room_values}[kind](
+        record
+    )
+
+
+def _current(kind: str, row) -> dict:
+    record = {"entrepreneurs": to_entrepreneur, "mentors": to_mentor, "rooms": to_room}[kind](row)
+    return _values(kind, record)
+
+
+def plan_import(db: Session, kind: Kind, text: str, filename: str) -> ImportPlan:
+    """Validate ``text`` as a ``kind`` file against the contract and the database; write nothing.
+
+    Raises ``InvalidInput`` whose ``errors`` are the ``RowError`` of every bad row.
+    """
+    if kind not in _SPECS:
+        raise InvalidInput("unknown_kind", f"cannot import {kind!r}")
+    try:
+        records = csvio.read_text(_SPECS[kind], text, filename)
+    except InputFileError as exc:
+        raise InvalidInput("bad_file", str(exc), errors=exc.errors) from None
+    errors: list[RowError] = []
+    model = _MODELS[kind]
+    ids = [r.id for r in records]
+    existing = {}
+    for chunk_start in range(0, len(ids), 500):
+        chunk = ids[chunk_start : chunk_start + 500]
+        for row in db.scalars(select(model).where(_key(kind).in_(chunk))):
+            existing[row.id if kind == "rooms" else row.external_id] = row
+    if kind == "mentors":
+        errors += _mentor_db_checks(db, records, existing, filename)
+    if kind in ("entrepreneurs", "mentors"):
+        errors += _id_collision_checks(db, kind, ids, filename)
+    if errors:
+        raise InvalidInput("bad_file", str(errors[0]), errors=errors)
+    plan = ImportPlan(kind, filename, total=len(records), records=records)
+    for record in records:
+        row = existing.get(record.id)
+        if row is None:
+            plan.created.append(record.id)
+        elif _current(kind, row) != _values(kind, record):
+            plan.updated.append(record.id)
+        else:
+            plan.unchanged.append(record.id)
+    return plan
+
+
+def _mentor_db_checks(db: Session, records, existing: dict, filename: str) -> list[RowError]:
+    """Mentees held in JakMentor cannot be imported away: active_mentees >= active matches here."""
+    held = (
+        dict(
+            db.execute(
+                select(Mentor.external_id, func.count(Match.id))
+                .join(Match, Match.mentor_id == Mentor.id)
+                .where(Match.status == "active", Mentor.external_id.in_(list(existing)))
+                .group_by(Mentor.external_id)
+            ).all()
+        )
+        if existing
+        else {}
+    )
+    errors = []
+    for rowno, record in enumerate(records, start=2):
+        n = held.get(record.id, 0)
+        if record.active_mentees < n:
+            errors.append(
+                RowError(
+                    filename,
+                    rowno,
+                    "active_mentees",
+                    str(record.active_mentees),
+                    f"is fewer than the {n} active mentorship(s) JakMentor holds for this mentor",
+                    "fewer_than_active",
+                    (("active", str(n)),),
+                )
+            )
+    return errors
+
+
+def _id_collision_checks(db: Session, kind: str, ids: list[str], filename: str) -> list[RowError]:
+    """Mentor and entrepreneur ids never collide (the contract's rule), across the whole programme."""
+    other = Mentor if kind == "entrepreneurs" else Entrepreneur
+    clash = set()
+    for start in range(0, len(ids), 500):
+        clash |= set(
+            db.scalars(select(other.external_id).where(other.external_id.in_(ids[start : start + 500])))
+        )
+    return [
+        RowError(
+            filename,
+            rowno,
+            "id",
+            i,
+            f"is already used by a {'mentor' if kind == 'entrepreneurs' else 'entrepreneur'}",
+            "id_taken",
+        )
+        for rowno, i in enumerate(ids, start=2)
+        if i in clash
+    ]
+
+
+def apply_import(db: Session, plan: ImportPlan, actor_id: int | None = None) -> dict[str, int]:
+    """Write a validated plan: create new rows, update changed ones (by id), audit it; flush only."""
+    kind, model = plan.kind, _MODELS[plan.kind]
+    existing = {}
+    ids = [r.id for r in plan.records]
+    for start in range(0, len(ids), 500):
+        for row in db.scalars(select(model).where(_key(kind).in_(ids[start : start + 500]))):
+            existing[row.id if kind == "rooms" else row.external_id] = row
+    updated = set(plan.updated)
+    for record in plan.records:
+        values = _values(kind, record)
+        row = existing.get(record.id)
+        if row is None:
+            if kind == "rooms":
+                db.add(Room(id=record.id, **values))
+            else:
+                db.add(model(external_id=record.id, **values))
+        elif record.id in updated:
+            for k, v in values.items():
+                setattr(row, k, v)
+    db.flush()
+    counts = plan.counts
+    db.add(
+        AuditLog(
+            actor_id=actor_id, action=f"import.{kind}", object_type=kind, note=plan.filename, after=counts
+        )
+    )
+    db.flush()
+    log.info("import %s from %s: %s", kind, plan.filename, counts)
+    return counts
+
+
+def import_csv(
+    db: Session, kind: Kind, text: str, filename: str, actor_id: int | None = None
+) -> dict[str, int]:
+    """Validate then write a whole file (``plan_import`` + ``apply_import``)."""
+    return apply_import(db, plan_import(db, kind, text, filename), actor_id)
+
+
+def export_rows(db: Session, kind: Kind) -> tuple[tuple[str, ...], Iterator[dict[str, str]]]:
+    """The columns and rows of every ``kind`` record, in the contract's format."""
+    if kind == "entrepreneurs":
+        rows = db.scalars(select(Entrepreneur).order_by(Entrepreneur.external_id))
+        return csvio.ENTREPRENEUR_COLUMNS, (csvio.entrepreneur_row(to_entrepreneur(r)) for r in rows)
+    if kind == "mentors":
+        rows = db.scalars(select(Mentor).order_by(Mentor.external_id))
+        return csvio.MENTOR_COLUMNS, (csvio.mentor_row(to_mentor(r)) for r in rows)
+    if kind == "rooms":
+        rows = db.scalars(select(Room).order_by(Room.id))
+        return csvio.ROOM_COLUMNS, (csvio.room_row(to_room(r)) for r in rows)
+    raise InvalidInput("unknown_kind", f"cannot export {kind!r}")
+
+
+def export_csv(db: Session, kind: Kind) -> str:
+    """Every ``kind`` record as CSV text in the contract's format (re-importable unchanged)."""
+    return csvio.write_csv_text(*export_rows(db, kind))

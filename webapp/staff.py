@@ -1,0 +1,181 @@
+"""Programme staff: CSV import with a preview, CSV export, and the member lists."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from pathlib import Path
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from sqlalchemy import func, or_, select
+from wtforms import HiddenField, SelectField
+from wtforms.validators import DataRequired
+
+from models import Entrepreneur, Mentor, Role
+from webapp.access import roles
+from webapp.database import get_db
+from webapp.row_messages import row_error_message
+from webapp.services import members_csv
+from webapp.services.errors import InvalidInput
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+PAGE_SIZE = 50
+
+
+def _kind_choices():
+    return [("entrepreneurs", _l("Wirausaha")), ("mentors", _l("Mentor")), ("rooms", _l("Ruang pertemuan"))]
+
+
+class UploadForm(FlaskForm):
+    kind = SelectField(_l("Jenis data"), choices=_kind_choices, validators=[DataRequired()])
+    file = FileField(_l("Berkas CSV"), validators=[FileRequired()])
+
+
+class ConfirmForm(FlaskForm):
+    kind = HiddenField(validators=[DataRequired()])
+    token = HiddenField(validators=[DataRequired()])
+
+
+def _upload_dir() -> Path:
+    path = Path(current_app.instance_path) / "uploads"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _stash(text: str, filename: str) -> str:
+    """Keep an uploaded file between its preview and its confirmation; returns a token."""
+    token = secrets.token_urlsafe(24)
+    (_upload_dir() / f"{current_user.id}-{token}.csv").write_text(text, encoding="utf-8")
+    (_upload_dir() / f"{current_user.id}-{token}.name").write_text(filename, encoding="utf-8")
+    return token
+
+
+def _unstash(token: str) -> tuple[str, str] | None:
+    if not _TOKEN_RE.match(token or ""):
+        return None
+    base = _upload_dir() / f"{current_user.id}-{token}"
+    csv_path, name_path = base.with_suffix(".csv"), base.with_suffix(".name")
+    if not csv_path.exists():
+        return None
+    return csv_path.read_text(encoding="utf-8"), name_path.read_text(encoding="utf-8")
+
+
+def _drop_stash(token: str) -> None:
+    base = _upload_dir() / f"{current_user.id}-{token}"
+    base.with_suffix(".csv").unlink(missing_ok=True)
+    base.with_suffix(".name").unlink(missing_ok=True)
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@roles(Role.STAFF)
+def import_upload():
+    """Upload a CSV file; nothing is written until the preview is confirmed."""
+    form = UploadForm()
+    if form.validate_on_submit():
+        raw = form.file.data.read()
+        filename = Path(form.file.data.filename or "upload.csv").name
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            form.file.errors = [
+                *form.file.errors,
+                _("Berkas bukan teks UTF-8. Simpan ulang sebagai CSV UTF-8."),
+            ]
+            return render_template("staff/import.html", form=form), 422
+        db = get_db()
+        try:
+            plan = members_csv.plan_import(db, form.kind.data, text, filename)
+        except InvalidInput as exc:
+            db.rollback()
+            messages = [(e, row_error_message(e)) for e in exc.errors]
+            return render_template(
+                "staff/import_errors.html", form=form, filename=filename, errors=messages
+            ), 422
+        db.rollback()
+        token = _stash(text, filename)
+        confirm = ConfirmForm(kind=form.kind.data, token=token)
+        return render_template("staff/import_preview.html", plan=plan, confirm=confirm)
+    return render_template("staff/import.html", form=form), (422 if request.method == "POST" else 200)
+
+
+@bp.post("/import/confirm")
+@roles(Role.STAFF)
+def import_confirm():
+    """Write a previewed file, all or nothing (validated again: the data may have changed)."""
+    form = ConfirmForm()
+    if not form.validate_on_submit() or form.kind.data not in members_csv.KINDS:
+        abort(400)
+    stashed = _unstash(form.token.data)
+    if stashed is None:
+        flash(_("Pratinjau sudah kedaluwarsa. Unggah berkasnya lagi."), "error")
+        return redirect(url_for("staff.import_upload"))
+    text, filename = stashed
+    db = get_db()
+    try:
+        counts = members_csv.import_csv(db, form.kind.data, text, filename, actor_id=current_user.id)
+    except InvalidInput as exc:
+        db.rollback()
+        messages = [(e, row_error_message(e)) for e in exc.errors]
+        return render_template(
+            "staff/import_errors.html", form=UploadForm(), filename=filename, errors=messages
+        ), 422
+    db.commit()
+    _drop_stash(form.token.data)
+    flash(
+        _(
+            "Impor selesai: %(new)d baru, %(updated)d diperbarui, %(unchanged)d tidak berubah.",
+            new=counts["new"],
+            updated=counts["updated"],
+            unchanged=counts["unchanged"],
+        ),
+        "success",
+    )
+    return redirect(url_for("staff.import_upload"))
+
+
+@bp.get("/export/<kind>.csv")
+@roles(Role.STAFF)
+def export(kind: str):
+    """Download every member of a kind as CSV in the import format."""
+    if kind not in members_csv.KINDS:
+        abort(404)
+    text = members_csv.export_csv(get_db(), kind)
+    return Response(
+        text,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={kind}.csv"},
+    )
+
+
+@bp.get("/members/<kind>")
+@roles(Role.STAFF)
+def members(kind: str):
+    """Entrepreneurs or mentors, searchable by name, id or kecamatan, a page at a time."""
+    model = {"entrepreneurs": Entrepreneur, "mentors": Mentor}.get(kind)
+    if model is None:
+        abort(404)
+    q = (request.args.get("q") or "").strip()[:80]
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    stmt = select(model)
+    if q:
+        like = f"%{q.lower()}%"
+        stmt = stmt.where(
+            or_(
+                func.lower(model.name).like(like),
+                func.lower(model.external_id).like(like),
+                model.kecamatan_code == q,
+            )
+        )
+    db = get_db()
+    total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = list(db.scalars(stmt.order_by(model.external_id).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
+    pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
+    return render_template(
+        "staff/members.html", kind=kind, rows=rows, q=q, page=page, pages=pages, total=total
+    )
