@@ -337,8 +337,8 @@ _NEED_PHRASES: dict[str, tuple[tuple[str, ...], str]] = {
         "writing a business plan",
     ),
     "licensing": (
-        ("mengurus NIB dan izin PIRT", "mengurus sertifikat halal", "mengurus perizinan usaha"),
-        "getting licences (NIB, PIRT, halal)",
+        ("mengurus NIB dan izin usaha", "mengurus perizinan usaha"),
+        "getting a business licence (NIB)",
     ),
     "legal": (
         ("menyusun kontrak dengan mitra", "memahami aspek hukum usaha"),
@@ -363,6 +363,41 @@ _NEED_PHRASES: dict[str, tuple[tuple[str, ...], str]] = {
         "digitalising the business",
     ),
 }
+#: Phrasings that depend on what the business sells: (need, kind of business).
+_NEED_PHRASES_BY_KIND: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
+    ("licensing", "packaged"): (
+        ("mengurus NIB dan izin PIRT", "mengurus sertifikat halal", "mengurus izin edar BPOM"),
+        "getting licences (NIB, PIRT, halal)",
+    ),
+    ("licensing", "food"): (
+        ("mengurus NIB dan sertifikat halal", "mengurus sertifikat laik higiene"),
+        "getting licences (NIB, halal)",
+    ),
+    ("packaging_branding", "service"): (
+        ("membangun merek usaha", "memperbaiki tampilan dan merek"),
+        "branding",
+    ),
+    ("export", "service"): (
+        ("melayani pelanggan mancanegara", "menjangkau pasar luar negeri"),
+        "foreign customers",
+    ),
+    ("production", "service"): (("meningkatkan mutu layanan", "membuat standar layanan"), "service quality"),
+    ("production", "trade"): (
+        ("mengatur stok dan pemasok", "mengelola persediaan barang"),
+        "stock and suppliers",
+    ),
+}
+
+
+def _business_kind(b: _Business) -> str:
+    """Whether a business sells packaged food, meals, other goods, traded goods or a service (for bios)."""
+    if b.kbli[:2] in ("10", "11"):
+        return "packaged"
+    if b.kbli[:2] == "56":
+        return "food"
+    return {"C": "goods", "A": "goods", "E": "goods", "G": "trade", "I": "service"}.get(b.sector, "service")
+
+
 #: How a mentor's expertise is phrased: (Indonesian, English).
 _EXPERTISE_WORDS: dict[str, tuple[str, str]] = {
     "business_planning": ("rencana usaha", "business planning"),
@@ -382,11 +417,11 @@ _EXPERTISE_WORDS: dict[str, tuple[str, str]] = {
 _E_BIOS_ID: dict[str, tuple[str, ...]] = {
     "idea": (
         "Saya berencana membuka {biz}, {kind} di {kec}. Saya butuh bimbingan untuk {help}.",
-        "Masih tahap ide: {kind} dengan produk {product} untuk warga {kec}. Ingin belajar {help}.",
+        "Masih tahap ide: {kind} di {kec}, dengan fokus pada {product}. Ingin belajar {help}.",
         "Ingin memulai {kind} dari rumah di {kec} dengan nama {biz}. Perlu pendampingan {help}.",
     ),
     "early": (
-        "Saya mengelola {biz} di {kec} sejak {year}, menjual {product}. Saya butuh bantuan {help}.",
+        "Saya mengelola {biz} di {kec} sejak {year}, {sells} {product}. Saya butuh bantuan {help}.",
         "{biz} adalah {kind} kecil di {kec} yang baru berjalan {years} tahun. Sedang belajar {help}.",
         "Baru merintis {biz} ({product}) di {kec}; pelanggan mulai ada, tapi saya perlu bantuan {help}.",
     ),
@@ -405,7 +440,7 @@ _E_BIOS_ID: dict[str, tuple[str, ...]] = {
 }
 _E_BIOS_EN: dict[str, tuple[str, ...]] = {
     "idea": ("Planning to start {biz}, {kind} in {kec}. I need guidance on {help}.",),
-    "early": ("I run {biz} in {kec}, selling {product}. Looking for help with {help}.",),
+    "early": ("I run {biz} in {kec}, {sells} {product}. Looking for help with {help}.",),
     "growth": (
         "{biz} in {kec} has {staff} staff and regular customers for {product}; we want help with {help}.",
     ),
@@ -627,6 +662,10 @@ def _entrepreneurs(rng: np.random.Generator, n: int) -> list[Entrepreneur]:
     sec_p = np.array(list(_SECTOR_WEIGHTS.values()))
     sector_idx = rng.choice(len(sec_codes), size=n, p=sec_p / sec_p.sum())
     by_sector = {s: [b for b in _BUSINESSES if b.sector == s] for s in sec_codes}
+    kinds = {b: _business_kind(b) for b in _BUSINESSES}
+    phrases = {
+        b: {a: _NEED_PHRASES_BY_KIND.get((a, kinds[b]), _NEED_PHRASES[a]) for a in _SUPPORT} for b in kinds
+    }
     biz_idx = np.empty(n, dtype=np.int64)
     for k, s in enumerate(sec_codes):
         mask = sector_idx == k
@@ -665,6 +704,8 @@ def _entrepreneurs(rng: np.random.Generator, n: int) -> list[Entrepreneur]:
         stage = STAGES[stage_l[i]]
         ui = u[i]
         needs = needs_pools[stage_l[i]][needs_pick[i]]
+        said = phrases[biz]
+        sells = kinds[biz] != "service"
         brand = _BRANDS[int(ui[0] * len(_BRANDS))]
         biz_name = biz.names[int(ui[1] * len(biz.names))].format(hon=hons[i], first=firsts[i], brand=brand)
         kec = kec_names[kec_idx[i]]
@@ -678,7 +719,8 @@ def _entrepreneurs(rng: np.random.Generator, n: int) -> list[Entrepreneur]:
                 product=biz.product_en,
                 years=age,
                 staff=staff[i],
-                help=_join_en([_NEED_PHRASES[x][1] for x in needs]),
+                sells="selling" if sells else "offering",
+                help=_join_en([said[x][1] for x in needs]),
             )
         else:
             template = _E_BIOS_ID[stage][int(ui[2] * len(_E_BIOS_ID[stage]))]
@@ -690,7 +732,8 @@ def _entrepreneurs(rng: np.random.Generator, n: int) -> list[Entrepreneur]:
                 year=2026 - age,
                 years=age,
                 staff=staff[i],
-                help=_join_id([_NEED_PHRASES[x][0][int(ui[4] * len(_NEED_PHRASES[x][0]))] for x in needs]),
+                sells="menjual" if sells else "menawarkan",
+                help=_join_id([said[x][0][int(ui[4] * len(said[x][0]))] for x in needs]),
             )
         g = "f" if female_l[i] else "m"
         out.append(

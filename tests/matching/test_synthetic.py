@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import runpy
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -167,3 +169,14 @@ def test_rooms_cover_all_44_kecamatan_centres():
         assert all(w.start >= 8 * 60 and w.end <= 21 * 60 for w in r.availability)
     assert any(6 not in {w.day for w in r.availability} for r in rooms)
     assert generate_rooms() == rooms
+
+
+def test_make_city_script_writes_files_the_readers_accept(tmp_path, capsys):
+    main = runpy.run_path(str(Path(__file__).parents[2] / "scripts" / "make_city.py"))["main"]
+    assert main(["--entrepreneurs", "120", "--mentors", "12", "--seed", "5", "--out", str(tmp_path)]) == 0
+    assert "120 entrepreneurs" in capsys.readouterr().out
+    city = generate_city(120, 12, seed=5)
+    assert csvio.read_entrepreneurs(tmp_path / "entrepreneurs.csv") == city.entrepreneurs
+    assert csvio.read_mentors(tmp_path / "mentors.csv") == city.mentors
+    assert csvio.read_history(tmp_path / "history.csv") == city.history
+    assert csvio.read_rooms(tmp_path / "rooms.csv") == city.rooms
