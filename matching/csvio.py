@@ -389,7 +389,6 @@ def parse_rows(spec: Spec, rows: Iterable[dict[str, str | None]], fieldnames: It
         for col in missing:
             errors.append(RowError(source, 1, col, "", "required column is missing from the header", "missing_column"))
         raise InputFileError(errors)
-    known = [c for c in spec.columns if c in header]
     records: list[Any] = []
     seen: dict[str, int] = {}
     for rowno, raw in enumerate(rows, start=2):
@@ -398,7 +397,7 @@ def parse_rows(spec: Spec, rows: Iterable[dict[str, str | None]], fieldnames: It
             continue  # a wholly blank line (spreadsheets leave them) is skipped, not an error
         values: dict[str, Any] = {}
         bad = False
-        for col in known:
+        for col in spec.columns:  # a column absent from the header reads as blank (its default)
             cell = (row.get(col) or "").strip()
             try:
                 values[col] = spec.columns[col](cell)

@@ -11,7 +11,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, RadioField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, EqualTo, Length
 
 from models import Role, User
 from webapp import access
@@ -87,20 +88,18 @@ class LoginForm(FlaskForm):
 class RegisterForm(FlaskForm):
     role = RadioField(
         _l("Saya mendaftar sebagai"),
-        choices=[("entrepreneur", _l("Wirausaha (pemilik UMKM)")), ("mentor", _l("Mentor"))],
+        choices=[
+            SelectChoice("entrepreneur", _l("Wirausaha (pemilik UMKM)")),
+            SelectChoice("mentor", _l("Mentor")),
+        ],
         default="entrepreneur",
         validators=[DataRequired()],
     )
     name = StringField(_l("Nama lengkap"), validators=[DataRequired(), Length(max=120)])
-    email = EmailField(
-        _l("E-mail"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)]
-    )
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(
         _l("Kata sandi"),
-        validators=[
-            DataRequired(),
-            Length(min=accounts.MIN_PASSWORD_LENGTH, max=accounts.MAX_PASSWORD_LENGTH),
-        ],
+        validators=[DataRequired()],
     )
     consent = BooleanField(
         _l("Saya telah membaca pemberitahuan privasi dan setuju data saya diproses untuk pencocokan mentor."),
@@ -112,10 +111,7 @@ class ChangePasswordForm(FlaskForm):
     current = PasswordField(_l("Kata sandi sekarang"), validators=[DataRequired()])
     new = PasswordField(
         _l("Kata sandi baru"),
-        validators=[
-            DataRequired(),
-            Length(min=accounts.MIN_PASSWORD_LENGTH, max=accounts.MAX_PASSWORD_LENGTH),
-        ],
+        validators=[DataRequired()],
     )
     confirm = PasswordField(
         _l("Ulangi kata sandi baru"),

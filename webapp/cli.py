@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from models import Role
 from webapp.database import get_db
@@ -105,6 +105,7 @@ def _print_logins(logins) -> None:
 
 
 @click.command("import")
+@with_appcontext
 @click.argument("kind", type=click.Choice(members_csv.KINDS))
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def import_command(kind: str, file: Path) -> None:
@@ -131,6 +132,7 @@ def import_command(kind: str, file: Path) -> None:
 
 
 @click.command("export")
+@with_appcontext
 @click.argument("kind", type=click.Choice(members_csv.KINDS))
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def export_command(kind: str, file: Path) -> None:

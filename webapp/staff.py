@@ -14,6 +14,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import func, or_, select
 from wtforms import HiddenField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
 from models import Entrepreneur, Mentor, Role
@@ -29,7 +30,11 @@ PAGE_SIZE = 50
 
 
 def _kind_choices():
-    return [("entrepreneurs", _l("Wirausaha")), ("mentors", _l("Mentor")), ("rooms", _l("Ruang pertemuan"))]
+    return [
+        SelectChoice("entrepreneurs", _l("Wirausaha")),
+        SelectChoice("mentors", _l("Mentor")),
+        SelectChoice("rooms", _l("Ruang pertemuan")),
+    ]
 
 
 class UploadForm(FlaskForm):

@@ -1,0 +1,100 @@
+"""Deny by default: every route declares who may use it, and each role sees only what is theirs."""
+
+from __future__ import annotations
+
+import pytest
+
+from models import Role
+from tests.factories import login, make_entrepreneur, make_user
+from webapp.access import AUTHENTICATED, PUBLIC
+
+PUBLIC_ENDPOINTS = {"static", "health.healthz", "auth.login", "auth.register", "auth.privacy", "main.home"}
+
+
+def test_every_endpoint_declares_its_access(app):
+    undeclared, public = [], set()
+    for rule in app.url_map.iter_rules():
+        marker = getattr(app.view_functions[rule.endpoint], "_access", None)
+        if rule.endpoint == "static":
+            continue
+        if marker is None:
+            undeclared.append(rule.endpoint)
+        elif marker == PUBLIC:
+            public.add(rule.endpoint)
+    assert undeclared == []
+    assert public <= PUBLIC_ENDPOINTS
+
+
+def _url_for_rule(rule) -> str:
+    values = {arg: "entrepreneurs" if arg == "kind" else "1" for arg in rule.arguments}
+    url = rule.rule
+    for arg, value in values.items():
+        url = url.replace(f"<{arg}>", value).replace(f"<int:{arg}>", value)
+    return url
+
+
+def test_anonymous_visitors_are_sent_to_login_everywhere_but_public_pages(app):
+    client = app.test_client()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in PUBLIC_ENDPOINTS:
+            continue
+        method = "GET" if "GET" in rule.methods else "POST"
+        response = client.open(_url_for_rule(rule), method=method)
+        assert response.status_code == 302, rule.rule
+        assert "/login" in response.headers["Location"], rule.rule
+
+
+STAFF_PAGES = [
+    "/staff/import",
+    "/staff/members/entrepreneurs",
+    "/staff/members/mentors",
+    "/staff/export/entrepreneurs.csv",
+]
+
+
+@pytest.mark.parametrize("role", [Role.ENTREPRENEUR, Role.MENTOR])
+@pytest.mark.parametrize("url", STAFF_PAGES)
+def test_members_cannot_open_staff_pages(client, db, role, url):
+    user = make_user(db, role)
+    login(client, user.email)
+    assert client.get(url).status_code == 403
+
+
+@pytest.mark.parametrize("role", [Role.STAFF, Role.ADMIN])
+@pytest.mark.parametrize("url", STAFF_PAGES)
+def test_staff_and_admins_open_staff_pages(client, db, role, url):
+    user = make_user(db, role)
+    login(client, user.email)
+    assert client.get(url).status_code == 200
+
+
+def test_an_entrepreneur_never_sees_another_entrepreneurs_profile(client, db):
+    me, other = make_user(db), make_user(db)
+    make_entrepreneur(db, me, needs=["licensing"])
+    make_entrepreneur(db, other, name="Rahasia Orang Lain", needs=["export"])
+    login(client, me.email)
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert me.name in page
+    assert "Rahasia Orang Lain" not in page
+
+
+def test_authenticated_pages_are_not_cached(client, db):
+    user = make_user(db)
+    login(client, user.email)
+    assert client.get("/dashboard").headers["Cache-Control"] == "no-store"
+
+
+def test_security_headers_on_every_response(client):
+    for url in ("/", "/login", "/does-not-exist"):
+        headers = client.get(url).headers
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+        assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_authenticated_marker_is_only_for_pages_every_role_may_see(app):
+    shared = {
+        r.endpoint
+        for r in app.url_map.iter_rules()
+        if getattr(app.view_functions[r.endpoint], "_access", None) == AUTHENTICATED
+    }
+    assert shared == {"main.dashboard", "auth.logout", "auth.logout_everywhere", "auth.change_password"}
