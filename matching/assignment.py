@@ -125,10 +125,16 @@ class _Graph:
 
     def arrays(self, n_m: int) -> tuple[np.ndarray, np.ndarray]:
         if not self.ei:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        key = np.unique(np.concatenate(self.ei) * n_m + np.concatenate(self.mj))
-        self.ei, self.mj = [key // n_m], [key % n_m]
+            self.keys = np.zeros(0, dtype=np.int64)
+            return self.keys, self.keys
+        self.keys = np.unique(np.concatenate(self.ei) * n_m + np.concatenate(self.mj))
+        self.ei, self.mj = [self.keys // n_m], [self.keys % n_m]
         return self.ei[0], self.mj[0]
+
+    def contains(self, ei: np.ndarray, mj: np.ndarray, n_m: int) -> np.ndarray:
+        key = ei * n_m + mj
+        pos = np.minimum(np.searchsorted(self.keys, key), max(len(self.keys) - 1, 0))
+        return self.keys[pos] == key if len(self.keys) else np.zeros(len(key), dtype=bool)
 
 
 def _candidate_graph(problem: MatchProblem, candidates: int, block_size: int) -> _Graph:
@@ -270,6 +276,7 @@ def _violations(
         if len(r) == 0:
             continue
         ok = common_minutes(problem.ents.bitmaps[blk[r]], problem.ments.bitmaps[cand[c]]) > 0
+        ok &= ~graph.contains(blk[r], cand[c], len(problem.mentors))
         r, c, v = r[ok], c[ok], slack[r[ok], c[ok]]
         order = np.lexsort((-v, r))
         r, c = r[order], c[order]

@@ -26,7 +26,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
-from sklearn.utils.multiclass import unique_labels
+from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from matching.features import FEATURES, ProfileEncoder, mentor_history_stats, pair_features, smoothed_history
@@ -78,6 +78,11 @@ class MatchScorer(ClassifierMixin, BaseEstimator):
         self.C = C
         self.max_iter = max_iter
 
+    def __sklearn_tags__(self):  # noqa: D105 - scikit-learn protocol
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        return tags
+
     @classmethod
     def from_priors(cls) -> MatchScorer:
         """A scorer already set to the documented prior weights (no history needed)."""
@@ -92,11 +97,15 @@ class MatchScorer(ClassifierMixin, BaseEstimator):
     def fit(self, X: Any, y: Any) -> MatchScorer:
         """Learn the weights from pair features ``X`` and binary outcomes ``y``; returns ``self``."""
         X, y = validate_data(self, X, y, dtype=np.float64)
+        y_type = type_of_target(y, input_name="y", raise_unknown=True)
+        if y_type != "binary":
+            raise ValueError(f"Only binary classification is supported. The type of the target is {y_type}.")
         self.classes_ = unique_labels(y)
         if len(self.classes_) != 2:
-            raise ValueError(f"MatchScorer needs two outcome classes, got {len(self.classes_)}")
+            raise ValueError(f"MatchScorer needs two outcome classes, got one class ({self.classes_})")
         model = LogisticRegression(C=self.C, max_iter=self.max_iter)
         model.fit(X, y)
+        self.n_iter_ = model.n_iter_
         self.coef_ = model.coef_[0].astype(np.float64)
         self.intercept_ = float(model.intercept_[0])
         self.metadata_ = {"source": "fitted", "rows": int(len(y))}
@@ -121,6 +130,7 @@ class MatchScorer(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: Any) -> np.ndarray:
         """The more likely class of every row."""
+        check_is_fitted(self, "coef_")
         return self.classes_[(self.decision_function(X) > 0).astype(int)]
 
     @property
