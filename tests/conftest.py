@@ -105,3 +105,13 @@ def app(session_factory, app_config, tmp_path):
 def client(app):
     """A test client for the app."""
     return app.test_client()
+
+
+@pytest.fixture
+def postgres(engine):
+    """The engine, when the suite runs on PostgreSQL; otherwise skip (or fail where REQUIRE_POSTGRES=1)."""
+    if engine.dialect.name != "postgresql":
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            pytest.fail("PostgreSQL tests are required here, but TEST_DATABASE_URL does not name PostgreSQL")
+        pytest.skip("needs PostgreSQL: set TEST_DATABASE_URL=postgresql+psycopg://user@host/db")
+    return engine
