@@ -90,7 +90,7 @@ INDONESIAN_STOP_WORDS: frozenset[str] = frozenset(
     itu jadi jika juga kalau kami kamu karena ke kepada ketika kita lagi lah lebih maka mana masih
     mereka namun nya oleh pada para pernah pun saat saja sama sambil sampai sangat saya sebagai
     sebuah secara sedang sejak selalu semua seperti serta setelah setiap sudah supaya tanpa telah
-    tentang tersebut tetapi tidak untuk yang sekitar kini juga kah pula punya sendiri tiap""".split()
+    tentang tersebut tetapi tidak untuk yang sekitar kini juga kah pula punya sendiri tiap""".split()  # noqa: SIM905 - a word list reads best as text
 )
 STOP_WORDS: tuple[str, ...] = tuple(sorted(INDONESIAN_STOP_WORDS | ENGLISH_STOP_WORDS))
 
@@ -229,7 +229,7 @@ def smoothed_history(
 class BioText(BaseEstimator, TransformerMixin):
     """Bios as unit vectors in a small LSA space: TF-IDF (Indonesian + English stop words), SVD, L2."""
 
-    def __init__(self, n_components: int = 24, max_fit_docs: int = 20000, random_state: int | None = 0):
+    def __init__(self, n_components: int = 24, max_fit_docs: int = 3000, random_state: int | None = 0):
         self.n_components = n_components
         self.max_fit_docs = max_fit_docs
         self.random_state = random_state
@@ -252,7 +252,7 @@ class BioText(BaseEstimator, TransformerMixin):
             return self
         k = min(self.n_components, tfidf.shape[1] - 1, tfidf.shape[0] - 1)
         if k >= 1:
-            self.svd_ = TruncatedSVD(n_components=k, random_state=self.random_state, algorithm="randomized", n_iter=4)
+            self.svd_ = TruncatedSVD(n_components=k, random_state=self.random_state, algorithm="randomized", n_iter=3)
             self.svd_.fit(tfidf)
             self.n_components_ = k
         else:
