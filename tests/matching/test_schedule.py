@@ -647,3 +647,23 @@ def test_matching_schedule_never_loads_the_web_stack():
     )
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert p.returncode == 0, p.stdout + p.stderr
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(instances(max_pairs=8))
+def test_the_two_step_solve_of_huge_components_keeps_every_rule(monkeypatch, inst):
+    """Huge components are solved count-first on a reduced model, then improved greedily."""
+    import matching.schedule as schedule
+
+    monkeypatch.setattr(schedule, "FULL_MODEL_OPTIONS", 0)
+    monkeypatch.setattr(schedule, "COUNT_MODEL_OPTIONS", 3)
+    pairs, es, ms, rooms, week = inst
+    result = run(pairs, es, ms, rooms, week=week)
+    assert violations(result, es, ms, rooms) == []
+    assert result.stats.placed <= result.stats.upper_bound
+    monkeypatch.setattr(schedule, "COUNT_MODEL_OPTIONS", 10_000)
+    assert len(run(pairs, es, ms, rooms, week=week).sessions) == brute_force_best(pairs, es, ms, rooms, week)
