@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+#: How SQLite transactions begin in this context: "" (deferred) or "IMMEDIATE" (take the write lock
+#: at BEGIN, so a read-then-write transaction waits for other writers instead of failing on upgrade).
+SQLITE_BEGIN: ContextVar[str] = ContextVar("sqlite_begin", default="")
+
+
+@contextmanager
+def write_intent() -> Iterator[None]:
+    """Within this block, SQLite transactions begin IMMEDIATE (no effect on other databases)."""
+    token = SQLITE_BEGIN.set("IMMEDIATE")
+    try:
+        yield
+    finally:
+        SQLITE_BEGIN.reset(token)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -28,8 +45,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
-        mode = connection.get_execution_options().get("sqlite_begin", "")
-        connection.exec_driver_sql(f"BEGIN {mode}".strip())
+        mode = SQLITE_BEGIN.get()
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
 
 
 def make_engine(url: str, **kwargs) -> Engine:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.db import make_engine, make_session_factory
+from models.db import SQLITE_BEGIN, make_engine, make_session_factory
+
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def init_app(app: Flask, session_factory: sessionmaker[Session] | None = None) -> None:
@@ -16,6 +18,19 @@ def init_app(app: Flask, session_factory: sessionmaker[Session] | None = None) -
         app.extensions["jakmentor.engine"] = engine
     app.extensions["jakmentor.sessions"] = session_factory
     app.teardown_appcontext(_close_session)
+
+    @app.before_request
+    def _declare_write_intent() -> None:
+        # A request that changes data takes SQLite's write lock when its transaction begins, so
+        # concurrent writers queue (busy timeout) instead of failing when a read turns into a write.
+        if request.method in _WRITES:
+            g.sqlite_begin_token = SQLITE_BEGIN.set("IMMEDIATE")
+
+    @app.teardown_request
+    def _end_write_intent(_exc: BaseException | None) -> None:
+        token = g.pop("sqlite_begin_token", None)
+        if token is not None:
+            SQLITE_BEGIN.reset(token)
 
 
 def get_db() -> Session:
