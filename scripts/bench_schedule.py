@@ -26,7 +26,7 @@ def make_pairs(entrepreneurs, mentors, n_pairs: int, seed: int) -> list[Pair]:
     order = rng.permutation(len(slots))
     slots = [slots[i] for i in order]
     n_twice = n_pairs // 50
-    people = list(entrepreneurs[: n_pairs - n_twice]) + list(entrepreneurs[: n_twice])
+    people = list(entrepreneurs[: n_pairs - n_twice]) + list(entrepreneurs[:n_twice])
     pairs, waiting, k = [], [], 0
     for e in people:
         for j, m in enumerate(waiting):
