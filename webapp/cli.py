@@ -152,3 +152,6 @@ def register(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(import_command)
     app.cli.add_command(export_command)
+    from webapp.notify import notifications_cli
+
+    app.cli.add_command(notifications_cli)
