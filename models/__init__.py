@@ -4,7 +4,7 @@ Nothing here imports Flask or commits: callers own their transactions.
 """
 
 from models.base import Base, utcnow
-from models.people import Entrepreneur, Mentor, Role, User
+from models.people import ApiToken, Entrepreneur, Mentor, Role, User
 from models.programme import (
     AuditLog,
     CohortRun,
@@ -21,6 +21,7 @@ from models.programme import (
 from models.reference import Kecamatan, Kelurahan, Kota, PasStep, Sector, Stage, SupportArea
 
 __all__ = [
+    "ApiToken",
     "AuditLog",
     "Base",
     "CohortRun",

@@ -40,6 +40,12 @@ class User(Base):
     privacy_consent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: Failed logins since the last success, and when the account may try again (a database floor
+    #: under the shared rate limiter: it holds even when Redis is down).
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    login_blocked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: SHA-256 of the secret in the person's private calendar feed URL; NULL when revoked.
+    calendar_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     entrepreneur: Mapped[Entrepreneur | None] = relationship(back_populates="user", uselist=False)
@@ -126,3 +132,18 @@ class Mentor(Base):
     def free_places(self) -> int:
         """Mentees the mentor can still take (0 when paused)."""
         return 0 if self.paused else max(0, self.capacity - self.active_count)
+
+
+class ApiToken(Base):
+    """A personal access token for the JSON API; only its SHA-256 hash is stored."""
+
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(80), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()

@@ -84,3 +84,21 @@ def test_naive_datetimes_are_refused(db):
     e.created_at = dt.datetime(2026, 1, 1)
     with pytest.raises(Exception, match="naive datetime"), db.begin_nested():
         db.flush()
+
+
+def test_migrations_downgrade_and_upgrade_cleanly(tmp_path):
+    from sqlalchemy import inspect
+
+    from models.db import make_engine
+    from models.migrate import downgrade, upgrade
+
+    url = f"sqlite:///{tmp_path / 'roundtrip.db'}"
+    upgrade(url)
+    downgrade(url, revision="base")
+    engine = make_engine(url)
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    engine.dispose()
+    upgrade(url)
+    engine = make_engine(url)
+    assert {"user_account", "mentor", "api_token", "mentoring_session"} <= set(inspect(engine).get_table_names())
+    engine.dispose()
