@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, session, url_for
@@ -151,11 +152,18 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         db = get_db()
-        user = accounts.authenticate(db, form.email.data, form.password.data)
+        try:
+            user = accounts.authenticate(db, form.email.data, form.password.data)
+        except accounts.LoginThrottled as exc:
+            db.rollback()
+            log.warning("login throttled (account floor) from %s", request.remote_addr)
+            minutes = max(1, math.ceil(exc.retry_after / 60))
+            flash(_("Terlalu banyak percobaan yang gagal. Coba lagi dalam %(n)d menit.", n=minutes), "error")
+            return render_template("auth/login.html", form=form), 429, {"Retry-After": str(exc.retry_after)}
         if user is None:
+            db.commit()  # the failed attempt counts, on this account, across all processes
             log.info("login failed from %s", request.remote_addr)
             flash(_("E-mail atau kata sandi salah."), "error")
-            db.rollback()
             return render_template("auth/login.html", form=form), 401
         db.commit()
         lang = session.get("lang")

@@ -233,3 +233,50 @@ def test_production_refuses_debug(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "sqlite:///unused.db")
     with pytest.raises(ConfigError, match="DEBUG"):
         create_app({"ENV": "production", "DEBUG": True})
+
+
+def test_the_account_floor_makes_a_guessed_account_wait_even_with_the_right_password(db):
+    import datetime as dt
+
+    from webapp.services import accounts
+
+    user = make_user(db)
+    start = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
+    for _ in range(accounts.FREE_FAILURES):
+        assert accounts.authenticate(db, user.email, "tebakan-salah", now=start) is None
+    with pytest.raises(accounts.LoginThrottled) as exc:
+        accounts.authenticate(db, user.email, PASSWORD, now=start + dt.timedelta(seconds=10))
+    assert 0 < exc.value.retry_after <= 30
+    later = start + dt.timedelta(seconds=31)
+    assert accounts.authenticate(db, user.email, PASSWORD, now=later) is user
+    assert user.failed_logins == 0 and user.login_blocked_until is None
+
+
+def test_the_backoff_doubles_and_is_capped(db):
+    import datetime as dt
+
+    from webapp.services import accounts
+
+    user = make_user(db)
+    now = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
+    waits = []
+    for _ in range(12):
+        try:
+            accounts.authenticate(db, user.email, "tebakan-salah", now=now)
+        except accounts.LoginThrottled:
+            raise AssertionError("waited past the block") from None
+        if user.login_blocked_until:
+            waits.append(int((user.login_blocked_until - now).total_seconds()))
+            now = user.login_blocked_until
+    assert waits[:4] == [30, 60, 120, 240]
+    assert max(waits) == accounts.MAX_BACKOFF_SECONDS
+
+
+def test_a_throttled_account_gets_429_with_retry_after_on_the_page(client, db):
+    user = make_user(db)
+    for _ in range(5):
+        assert login(client, user.email, "tebakan-salah").status_code == 401
+    response = login(client, user.email)
+    assert response.status_code == 429
+    assert int(response.headers["Retry-After"]) > 0
+    assert "Terlalu banyak percobaan" in response.get_data(as_text=True)

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
+import math
 import re
 import secrets
 from importlib import resources
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from models import Role, User, utcnow
-from webapp.services.errors import Conflict, InvalidInput
+from webapp.services.errors import Conflict, InvalidInput, ServiceError
 
 log = logging.getLogger(__name__)
 
+#: Failed logins an account may make before it has to wait (the per-account floor).
+FREE_FAILURES = 5
+MAX_BACKOFF_SECONDS = 15 * 60
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 128
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -26,6 +31,18 @@ _hasher = PasswordHasher()
 #: Cheap parameters for the test suite only (the app enables them when TESTING is set).
 _fast_hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+class LoginThrottled(ServiceError):
+    """Too many failed logins on this account: try again after ``retry_after`` seconds."""
+
+    status = 429
+
+    def __init__(self, retry_after: int):
+        super().__init__(
+            "login_throttled", f"too many failed logins; retry in {retry_after} s", retry_after=retry_after
+        )
+        self.retry_after = retry_after
 
 
 def use_fast_hashing(enabled: bool) -> None:
@@ -111,21 +128,46 @@ def create_user(
     return user
 
 
-def authenticate(db: Session, email: str, password: str) -> User | None:
-    """The active user whose password this is, or None. Unknown users cost the same time."""
+def authenticate(db: Session, email: str, password: str, *, now: dt.datetime | None = None) -> User | None:
+    """The active user whose password this is, or None. Unknown users cost the same time.
+
+    Failed attempts are counted on the account (the caller commits them); from the
+    ``FREE_FAILURES``-th on, the account must wait before trying again, doubling from 30 s up to
+    15 min (a backoff, not a lockout an attacker could hold forever). A waiting account raises
+    ``LoginThrottled`` whatever the password. This floor holds across processes and without Redis.
+    """
+    now = now or utcnow()
     user = find_user_by_email(db, email)
     if user is None or not user.is_active or user.deleted_at is not None:
         with contextlib.suppress(VerificationError):
             _hasher.verify(_DUMMY_HASH, password)
         return None
+    if user.login_blocked_until is not None and user.login_blocked_until > now:
+        raise LoginThrottled(math.ceil((user.login_blocked_until - now).total_seconds()))
     try:
         _hasher.verify(user.password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
+        _record_failure(db, user, now)
         return None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.last_login_at = utcnow()
+    user.last_login_at = now
+    user.failed_logins = 0
+    user.login_blocked_until = None
     return user
+
+
+def _record_failure(db: Session, user: User, now: dt.datetime) -> None:
+    db.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(failed_logins=User.failed_logins + 1)
+        .execution_options(synchronize_session="fetch")
+    )
+    if user.failed_logins >= FREE_FAILURES:
+        delay = min(MAX_BACKOFF_SECONDS, 30 * 2 ** (user.failed_logins - FREE_FAILURES))
+        user.login_blocked_until = now + dt.timedelta(seconds=delay)
+    db.flush()
 
 
 def change_password(db: Session, user: User, current: str, new: str) -> None:
