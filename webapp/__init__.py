@@ -69,6 +69,7 @@ def _register_extensions(app: Flask, session_factory) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from webapp.account import bp as account_bp
     from webapp.auth import bp as auth_bp
     from webapp.health import bp as health_bp
     from webapp.main import bp as main_bp
@@ -78,6 +79,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(account_bp)
 
 
 def _register_error_handlers(app: Flask) -> None:
