@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
@@ -94,8 +95,18 @@ def delete_account():
         form.confirm.errors = [_("Ketik %(word)s untuk memastikan.", word=CONFIRM_WORD)]
         return _page(form, 422)
     db = get_db()
-    if accounts.authenticate(db, user.email, form.password.data) is not user:
+    try:
+        confirmed = accounts.authenticate(db, user.email, form.password.data) is user
+    except accounts.LoginThrottled as exc:
         db.rollback()
+        minutes = max(1, math.ceil(exc.retry_after / 60))
+        form.password.errors = [
+            _("Terlalu banyak percobaan yang gagal. Coba lagi dalam %(n)d menit.", n=minutes)
+        ]
+        page, _status = _page(form)
+        return page, 429, {"Retry-After": str(exc.retry_after)}
+    if not confirmed:
+        db.commit()  # the failed attempt counts towards the account's login floor
         form.password.errors = [_("Kata sandi sekarang salah.")]
         return _page(form, 422)
     personal_data.delete_account(db, user)

@@ -270,3 +270,16 @@ def test_the_delete_form_needs_its_csrf_token(session_factory, db, people, tmp_p
     assert response.status_code == 400
     db.expire_all()
     assert db.get(User, siti.id).deleted_at is None
+
+
+def test_guessing_the_password_on_the_delete_form_meets_the_login_floor(client, db, people):
+    login(client, "siti@example.id")
+    statuses = [
+        client.post("/me/delete", data={"password": f"tebakan-{i}-salah", "confirm": "HAPUS"}).status_code
+        for i in range(8)
+    ]
+    assert statuses[0] == 422 and statuses[-1] == 429
+    response = client.post("/me/delete", data={"password": PASSWORD, "confirm": "HAPUS"})
+    assert response.status_code == 429 and "Retry-After" in response.headers
+    db.expire_all()
+    assert db.get(User, people["siti"].id).deleted_at is None
