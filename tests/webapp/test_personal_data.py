@@ -283,3 +283,20 @@ def test_guessing_the_password_on_the_delete_form_meets_the_login_floor(client, 
     assert response.status_code == 429 and "Retry-After" in response.headers
     db.expire_all()
     assert db.get(User, people["siti"].id).deleted_at is None
+
+
+def test_tokens_are_listed_without_secrets_and_revoked_at_deletion(db, people):
+    from models import ApiToken
+
+    siti = people["siti"]
+    siti.calendar_token_hash = "c" * 64
+    token = ApiToken(user_id=siti.id, token_hash="a" * 64, name="laptop")
+    db.add(token)
+    db.flush()
+    data = export_personal_data(db, siti)
+    assert [t["name"] for t in data["api_tokens"]] == ["laptop"]
+    assert data["account"]["calendar_feed_enabled"] is True
+    assert "a" * 64 not in json.dumps(data) and "c" * 64 not in json.dumps(data)
+    delete_account(db, siti)
+    db.refresh(token)
+    assert token.revoked_at is not None and siti.calendar_token_hash is None
