@@ -72,6 +72,7 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.account import bp as account_bp
     from webapp.auth import bp as auth_bp
     from webapp.health import bp as health_bp
+    from webapp.insights import bp as insights_bp
     from webapp.main import bp as main_bp
     from webapp.staff import bp as staff_bp
 
@@ -80,6 +81,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(main_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(account_bp)
+    app.register_blueprint(insights_bp)
 
 
 def _register_error_handlers(app: Flask) -> None:
