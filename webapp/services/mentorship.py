@@ -472,4 +472,6 @@ def matching_history(db: Session) -> list[HistoryRecord]:
             out.append(HistoryRecord(e, m, "completed", match.rating or 4))
         else:
             out.append(HistoryRecord(e, m, "accepted"))
-    return out
+    from webapp.services.sessions import with_session_history  # session ratings and no-shows (#5)
+
+    return with_session_history(out, db)
