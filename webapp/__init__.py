@@ -70,6 +70,7 @@ def _register_extensions(app: Flask, session_factory) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from webapp.account import bp as account_bp
+    from webapp.api import init_api
     from webapp.auth import bp as auth_bp
     from webapp.health import bp as health_bp
     from webapp.insights import bp as insights_bp
@@ -82,6 +83,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(staff_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(insights_bp)
+    init_api(app)
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -1,0 +1,60 @@
+"""``/api/v1/mentors``: suggestions for an entrepreneur, and a mentor's public profile."""
+
+from __future__ import annotations
+
+from models import Role
+from webapp.access import login_required, roles
+from webapp.api import API_PREFIX
+from webapp.api.callers import ID, current_entrepreneur
+from webapp.api.errors import AUTHENTICATED_ERRORS, api_blueprint, documented
+from webapp.api.schemas import PublicMentorSchema, SuggestionQuerySchema, SuggestionSchema
+from webapp.database import get_db
+from webapp.services import directory, suggestions
+from webapp.services.mentorship import reasons_json
+
+blp = api_blueprint("mentors", __name__, url_prefix=f"{API_PREFIX}/mentors", description="Mentors")
+
+
+def public_mentor(mentor) -> dict:
+    """The fields of a mentor anyone logged in may see."""
+    return {
+        "id": mentor.id,
+        "name": mentor.name,
+        "company": mentor.company,
+        "sectors": mentor.sectors,
+        "stages": mentor.stages,
+        "kecamatan_code": mentor.kecamatan_code,
+        "expertise": mentor.expertise,
+        "languages": mentor.languages,
+        "mode": mentor.mode,
+        "bio": mentor.bio,
+        "accepting": mentor.free_places > 0,
+    }
+
+
+@blp.route("/suggestions")
+@roles(Role.ENTREPRENEUR)
+@documented(blp, *AUTHENTICATED_ERRORS, 409)
+@blp.arguments(SuggestionQuerySchema, location="query")
+@blp.response(200, SuggestionSchema(many=True))
+def suggestions_for_me(query):
+    """The best mentors with a free place for the calling entrepreneur, with the reasons."""
+    found = suggestions.suggest_mentors(get_db(), current_entrepreneur(), **query)
+    return [
+        {
+            "rank": s.rank,
+            "score": s.score,
+            "mentor": public_mentor(s.mentor),
+            "reasons": reasons_json(s.reasons),
+        }
+        for s in found
+    ]
+
+
+@blp.route(f"/<{ID}:mentor_id>")
+@login_required
+@documented(blp, *AUTHENTICATED_ERRORS)
+@blp.response(200, PublicMentorSchema)
+def get_mentor(mentor_id: int):
+    """A mentor's public profile (no contact details)."""
+    return public_mentor(directory.public_mentor(get_db(), mentor_id))

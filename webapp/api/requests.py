@@ -1,0 +1,89 @@
+"""``/api/v1/requests``: an entrepreneur asks a mentor; the mentor accepts or declines."""
+
+from __future__ import annotations
+
+from flask_login import current_user
+
+from models import Role
+from webapp.access import roles
+from webapp.api import API_PREFIX
+from webapp.api.callers import ID, current_entrepreneur, current_mentor
+from webapp.api.errors import AUTHENTICATED_ERRORS, api_blueprint, documented
+from webapp.api.schemas import (
+    DeclineSchema,
+    MatchSchema,
+    RequestCreateSchema,
+    RequestQuerySchema,
+    RequestSchema,
+)
+from webapp.database import get_db
+from webapp.services import directory, mentorship
+
+blp = api_blueprint("requests", __name__, url_prefix=f"{API_PREFIX}/requests", description="Mentor requests")
+
+
+@blp.route("", methods=["POST"])
+@roles(Role.ENTREPRENEUR)
+@documented(blp, *AUTHENTICATED_ERRORS, 409)
+@blp.arguments(RequestCreateSchema)
+@blp.response(201, RequestSchema)
+def create_request(body):
+    """Ask a mentor (at most 3 waiting at once; not while matched)."""
+    db = get_db()
+    req = mentorship.request_mentor(
+        db, current_entrepreneur(), body["mentor_id"], message=body["message"], actor_id=current_user.id
+    )
+    db.commit()
+    return req
+
+
+@blp.route("", methods=["GET"])
+@roles(Role.ENTREPRENEUR, Role.MENTOR)
+@documented(blp, *AUTHENTICATED_ERRORS, 409)
+@blp.arguments(RequestQuerySchema, location="query")
+@blp.response(200, RequestSchema(many=True))
+def list_requests(query):
+    """The caller's requests: an entrepreneur's sent ones, a mentor's received ones (newest first)."""
+    db = get_db()
+    if current_user.role is Role.ENTREPRENEUR:
+        return directory.requests_sent(db, current_entrepreneur().id, status=query["status"])
+    return directory.requests_received(db, current_mentor().id, status=query["status"])
+
+
+@blp.route(f"/<{ID}:request_id>/withdraw", methods=["POST"])
+@roles(Role.ENTREPRENEUR)
+@documented(blp, *AUTHENTICATED_ERRORS, 409)
+@blp.response(200, RequestSchema)
+def withdraw(request_id: int):
+    """The entrepreneur takes back a request the mentor has not answered."""
+    db = get_db()
+    req = mentorship.withdraw_request(db, current_entrepreneur(), request_id, actor_id=current_user.id)
+    db.commit()
+    return req
+
+
+@blp.route(f"/<{ID}:request_id>/accept", methods=["POST"])
+@roles(Role.MENTOR)
+@documented(blp, *AUTHENTICATED_ERRORS, 409)
+@blp.response(200, MatchSchema)
+def accept(request_id: int):
+    """The mentor accepts: a place is taken and the mentorship starts (409 ``capacity_full`` when none is left)."""
+    db = get_db()
+    match = mentorship.accept_request(db, current_mentor(), request_id, actor_id=current_user.id)
+    db.commit()
+    return match
+
+
+@blp.route(f"/<{ID}:request_id>/decline", methods=["POST"])
+@roles(Role.MENTOR)
+@documented(blp, *AUTHENTICATED_ERRORS, 409)
+@blp.arguments(DeclineSchema)
+@blp.response(200, RequestSchema)
+def decline(body, request_id: int):
+    """The mentor declines with a reason from the list and an optional note."""
+    db = get_db()
+    req = mentorship.decline_request(
+        db, current_mentor(), request_id, reason=body["reason"], note=body["note"], actor_id=current_user.id
+    )
+    db.commit()
+    return req

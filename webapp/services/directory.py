@@ -1,0 +1,114 @@
+"""Read-only look-ups for the JSON API: a person's profile, their requests and matches, member pages.
+
+Every query that returns someone's objects is scoped by the owner passed in, so a caller can only
+ever see their own (another person's object is simply not found).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from models import Entrepreneur, Match, MatchRequest, Mentor
+from webapp.services.errors import NotFound
+
+#: States of a request its entrepreneur and mentor see (drafts and staff rejections stay with staff).
+VISIBLE_REQUEST_STATES = ("pending", "accepted", "declined", "withdrawn", "expired", "closed")
+#: Lists of own requests and matches return at most this many rows, newest first.
+LIST_LIMIT = 100
+
+
+def entrepreneur_of_user(db: Session, user_id: int) -> Entrepreneur | None:
+    """The entrepreneur profile of an account, if it has one."""
+    return db.scalar(select(Entrepreneur).where(Entrepreneur.user_id == user_id))
+
+
+def mentor_of_user(db: Session, user_id: int) -> Mentor | None:
+    """The mentor profile of an account, if it has one."""
+    return db.scalar(select(Mentor).where(Mentor.user_id == user_id))
+
+
+def public_mentor(db: Session, mentor_id: int) -> Mentor:
+    """A mentor by profile id, for showing the public fields; ``NotFound`` when there is none."""
+    mentor = db.get(Mentor, mentor_id)
+    if mentor is None:
+        raise NotFound("mentor_not_found", "no such mentor")
+    return mentor
+
+
+def _visible_requests(status: str | None):
+    states = (status,) if status else VISIBLE_REQUEST_STATES
+    return (
+        select(MatchRequest)
+        .where(MatchRequest.status.in_(states))
+        .order_by(MatchRequest.created_at.desc(), MatchRequest.id.desc())
+        .limit(LIST_LIMIT)
+    )
+
+
+def requests_sent(db: Session, entrepreneur_id: int, *, status: str | None = None) -> list[MatchRequest]:
+    """The requests an entrepreneur has sent, newest first (optionally in one state)."""
+    return list(db.scalars(_visible_requests(status).where(MatchRequest.entrepreneur_id == entrepreneur_id)))
+
+
+def requests_received(db: Session, mentor_id: int, *, status: str | None = None) -> list[MatchRequest]:
+    """The requests a mentor has received, newest first (optionally in one state)."""
+    return list(db.scalars(_visible_requests(status).where(MatchRequest.mentor_id == mentor_id)))
+
+
+def matches_of(
+    db: Session, *, entrepreneur_id: int | None = None, mentor_id: int | None = None
+) -> list[Match]:
+    """The mentorships of one entrepreneur or one mentor, newest first."""
+    stmt = select(Match).order_by(Match.started_at.desc(), Match.id.desc()).limit(LIST_LIMIT)
+    if entrepreneur_id is not None:
+        stmt = stmt.where(Match.entrepreneur_id == entrepreneur_id)
+    elif mentor_id is not None:
+        stmt = stmt.where(Match.mentor_id == mentor_id)
+    else:
+        raise ValueError("matches_of needs entrepreneur_id or mentor_id")
+    return list(db.scalars(stmt))
+
+
+@dataclass(frozen=True)
+class MemberPage:
+    """One page of a member list."""
+
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        """How many pages the whole list has (at least one)."""
+        return max(1, -(-self.total // self.per_page))
+
+
+def member_page(
+    db: Session,
+    kind: Literal["entrepreneurs", "mentors"],
+    *,
+    q: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> MemberPage:
+    """Entrepreneurs or mentors whose name or id contains ``q`` (or in kecamatan ``q``), by id."""
+    model = {"entrepreneurs": Entrepreneur, "mentors": Mentor}[kind]
+    stmt = select(model)
+    q = (q or "").strip()
+    if q:
+        like = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(
+            or_(
+                func.lower(model.name).like(like, escape="\\"),
+                func.lower(model.external_id).like(like, escape="\\"),
+                model.kecamatan_code == q,
+            )
+        )
+    total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = list(db.scalars(stmt.order_by(model.external_id).limit(per_page).offset((page - 1) * per_page)))
+    return MemberPage(rows, page, per_page, total)
