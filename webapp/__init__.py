@@ -72,14 +72,18 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.account import bp as account_bp
     from webapp.api import init_api
     from webapp.auth import bp as auth_bp
+    from webapp.entrepreneur import bp as entrepreneur_bp
     from webapp.health import bp as health_bp
     from webapp.insights import bp as insights_bp
     from webapp.main import bp as main_bp
+    from webapp.mentor import bp as mentor_bp
     from webapp.staff import bp as staff_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
+    app.register_blueprint(entrepreneur_bp)
+    app.register_blueprint(mentor_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(insights_bp)

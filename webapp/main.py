@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from matching import reference
-from models import Entrepreneur, Mentor, Role
+from models import Role, User
+from webapp import journey_text
 from webapp.access import login_required, public
 from webapp.database import get_db
-from webapp.services import programme
+from webapp.services import journeys, programme
 
 bp = Blueprint("main", __name__)
 
@@ -31,18 +31,12 @@ def dashboard():
     db = get_db()
     role = current_user.role
     if role is Role.ENTREPRENEUR:
-        profile = db.scalar(select(Entrepreneur).where(Entrepreneur.user_id == current_user.id))
-        match = programme.active_match_of(db, profile.id) if profile else None
-        requests = programme.requests_of_entrepreneur(db, profile.id) if profile else []
-        return render_template(
-            "dashboard/entrepreneur.html", profile=profile, match=match, requests=requests, ref=reference
-        )
+        home = journeys.entrepreneur_home(db, db.get(User, current_user.id))
+        if home.profile is None:  # a new entrepreneur starts with the profile wizard
+            return redirect(url_for("entrepreneur.wizard", step="business"))
+        return render_template("dashboard/entrepreneur.html", home=home, ref=reference, text=journey_text)
     if role is Role.MENTOR:
-        profile = db.scalar(select(Mentor).where(Mentor.user_id == current_user.id))
-        mentees = programme.mentees_of(db, profile.id) if profile else []
-        inbox = programme.requests_for_mentor(db, profile.id) if profile else []
-        return render_template(
-            "dashboard/mentor.html", profile=profile, mentees=mentees, inbox=inbox, ref=reference
-        )
+        home = journeys.mentor_home(db, db.get(User, current_user.id))
+        return render_template("dashboard/mentor.html", home=home, ref=reference, text=journey_text)
     figures = programme.programme_figures(db)
     return render_template("dashboard/staff.html", figures=figures)

@@ -1,0 +1,294 @@
+"""What the entrepreneur's and the mentor's pages show: one read per page, with ownership checked here.
+
+Every function that takes an id also takes the person asking and answers ``NotFound`` for an id
+that is not theirs, so a view cannot forget the check.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from matching.explain import Reason
+from models import Entrepreneur, Match, MatchRequest, Mentor, MentoringSession, User, utcnow
+from webapp.services import profiles
+from webapp.services.errors import NotFound
+from webapp.services.mentorship import MAX_OPEN_REQUESTS, active_match, open_requests
+from webapp.services.progress import StepProgress, progress_of
+from webapp.services.suggestions import MentorSuggestion, score_pair, suggest_mentors, why_not
+
+#: Request states an entrepreneur still sees on their requests page.
+ANSWERED = ("accepted", "declined", "expired")
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    """How a mentor answers requests: ``accepted`` of ``answered`` (expired ones count as not accepted)."""
+
+    accepted: int
+    answered: int
+
+    @property
+    def percent(self) -> int | None:
+        """Share accepted in whole percent; None before any answer."""
+        return round(100 * self.accepted / self.answered) if self.answered else None
+
+
+def acceptance_of(db: Session, mentor_ids: Iterable[int]) -> dict[int, Acceptance]:
+    """Acceptance figures for each of ``mentor_ids`` (mentors without answers get 0 of 0)."""
+    ids = list(mentor_ids)
+    out = {i: Acceptance(0, 0) for i in ids}
+    if not ids:
+        return out
+    rows = db.execute(
+        select(
+            MatchRequest.mentor_id,
+            func.sum(case((MatchRequest.status == "accepted", 1), else_=0)),
+            func.count(),
+        )
+        .where(MatchRequest.mentor_id.in_(ids), MatchRequest.status.in_(ANSWERED))
+        .group_by(MatchRequest.mentor_id)
+    )
+    for mentor_id, accepted, answered in rows:
+        out[mentor_id] = Acceptance(int(accepted or 0), int(answered or 0))
+    return out
+
+
+@dataclass(frozen=True)
+class Contact:
+    """How to reach a matched partner: e-mail always, the phone only when both share theirs."""
+
+    name: str
+    email: str | None
+    phone: str | None = None
+
+    @property
+    def whatsapp(self) -> str | None:
+        """Digits for a wa.me link, when the phone is shared."""
+        return self.phone
+
+
+def contact_between(viewer: User, other: User | None, name: str) -> Contact:
+    """What ``viewer`` may see of ``other``'s contact details (phone only where both share a phone)."""
+    if other is None or other.deleted_at is not None:
+        return Contact(name, None)
+    shared = bool(viewer.share_phone and viewer.phone and other.share_phone and other.phone)
+    return Contact(name, other.email, other.phone if shared else None)
+
+
+# --- entrepreneurs ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EntrepreneurHome:
+    """The entrepreneur's own page: profile (None before the wizard), mentorship, requests, 7 PAS."""
+
+    profile: Entrepreneur | None
+    next_step: str
+    match: Match | None
+    requests: list[MatchRequest]
+    progress: list[StepProgress]
+
+
+def entrepreneur_home(db: Session, user: User) -> EntrepreneurHome:
+    """Everything the entrepreneur's dashboard and business page show."""
+    profile = profiles.entrepreneur_of(db, user)
+    if profile is None:
+        return EntrepreneurHome(None, "business", None, [], [])
+    return EntrepreneurHome(
+        profile,
+        profiles.next_entrepreneur_step(profile),
+        active_match(db, profile.id),
+        requests_of(db, profile),
+        progress_of(db, profile),
+    )
+
+
+def requests_of(db: Session, entrepreneur: Entrepreneur, limit: int = 30) -> list[MatchRequest]:
+    """The entrepreneur's requests (not staff drafts), open ones first, then newest first."""
+    return list(
+        db.scalars(
+            select(MatchRequest)
+            .where(
+                MatchRequest.entrepreneur_id == entrepreneur.id,
+                MatchRequest.status.not_in(("draft", "rejected")),
+            )
+            .order_by(case((MatchRequest.status == "pending", 0), else_=1), MatchRequest.created_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class SuggestionsPage:
+    """Ranked mentors with reasons, and where the entrepreneur stands (requests open, matched)."""
+
+    suggestions: list[MentorSuggestion]
+    acceptance: dict[int, Acceptance]
+    requested: dict[int, int]  # mentor id -> open request id
+    open_count: int
+    match: Match | None
+    limit: int = MAX_OPEN_REQUESTS
+
+
+def suggestions_page(
+    db: Session,
+    entrepreneur: Entrepreneur,
+    *,
+    online_only: bool = False,
+    same_kota: bool = False,
+    top: int = 10,
+) -> SuggestionsPage:
+    """The "Mentor untuk saya" page."""
+    suggestions = suggest_mentors(db, entrepreneur, top=top, online_only=online_only, same_kota=same_kota)
+    waiting = open_requests(db, entrepreneur.id)
+    return SuggestionsPage(
+        suggestions,
+        acceptance_of(db, [s.mentor.id for s in suggestions]),
+        {r.mentor_id: r.id for r in waiting},
+        len(waiting),
+        active_match(db, entrepreneur.id),
+    )
+
+
+@dataclass(frozen=True)
+class MentorProfilePage:
+    """A mentor as an entrepreneur sees them: public facts, every reason, and whether a request can go."""
+
+    mentor: Mentor
+    reasons: tuple[Reason, ...]
+    unavailable: tuple[Reason, ...]
+    acceptance: Acceptance
+    open_request: MatchRequest | None
+    open_count: int
+    match: Match | None
+    limit: int = MAX_OPEN_REQUESTS
+
+    @property
+    def is_my_mentor(self) -> bool:
+        """True when this mentor is the entrepreneur's current mentor."""
+        return self.match is not None and self.match.mentor_id == self.mentor.id
+
+
+def mentor_profile_page(db: Session, entrepreneur: Entrepreneur, mentor_id: int) -> MentorProfilePage:
+    """A mentor's public profile for one entrepreneur (no contact details); ``NotFound`` for no such mentor."""
+    mentor = db.get(Mentor, mentor_id)
+    if mentor is None:
+        raise NotFound("mentor_not_found", "no such mentor")
+    unavailable = why_not(entrepreneur, mentor)
+    _score, reasons = score_pair(db, entrepreneur, mentor)
+    waiting = open_requests(db, entrepreneur.id)
+    return MentorProfilePage(
+        mentor,
+        tuple(sorted(reasons, key=lambda r: -r.weight)),
+        unavailable,
+        acceptance_of(db, [mentor.id])[mentor.id],
+        next((r for r in waiting if r.mentor_id == mentor.id), None),
+        len(waiting),
+        active_match(db, entrepreneur.id),
+    )
+
+
+@dataclass(frozen=True)
+class MatchPage:
+    """One mentorship as either partner sees it: the partner's contact, sessions, and 7 PAS."""
+
+    match: Match
+    contact: Contact
+    sessions: list[MentoringSession]
+    progress: list[StepProgress] = field(default_factory=list)
+    may_record: bool = False
+
+
+def _sessions(db: Session, match_id: int) -> list[MentoringSession]:
+    return list(
+        db.scalars(
+            select(MentoringSession)
+            .where(MentoringSession.match_id == match_id)
+            .order_by(MentoringSession.starts_at.desc())
+        )
+    )
+
+
+def entrepreneur_match_page(db: Session, user: User, entrepreneur: Entrepreneur) -> MatchPage | None:
+    """The entrepreneur's active mentorship, or None when they have no mentor now."""
+    match = active_match(db, entrepreneur.id)
+    if match is None:
+        return None
+    mentor = match.mentor
+    return MatchPage(
+        match,
+        contact_between(user, mentor.user, mentor.name),
+        _sessions(db, match.id),
+        progress_of(db, entrepreneur),
+    )
+
+
+# --- mentors ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MentorHome:
+    """The mentor's dashboard: profile (None before the form), open requests and mentees."""
+
+    profile: Mentor | None
+    inbox: list[MatchRequest]
+    mentees: list[Match]
+
+
+def mentor_home(db: Session, user: User) -> MentorHome:
+    """Everything the mentor's dashboard shows."""
+    mentor = profiles.mentor_of(db, user)
+    if mentor is None:
+        return MentorHome(None, [], [])
+    return MentorHome(mentor, inbox_of(db, mentor), mentees_of(db, mentor))
+
+
+def inbox_of(db: Session, mentor: Mentor) -> list[MatchRequest]:
+    """Requests waiting for this mentor's answer (from entrepreneurs, or staff-approved proposals), oldest first."""
+    return list(
+        db.scalars(
+            select(MatchRequest)
+            .where(MatchRequest.mentor_id == mentor.id, MatchRequest.status == "pending")
+            .order_by(MatchRequest.sent_at, MatchRequest.id)
+        )
+    )
+
+
+def mentees_of(db: Session, mentor: Mentor, *, include_past: bool = False) -> list[Match]:
+    """The mentor's active mentorships (and past ones when asked), newest first."""
+    stmt = select(Match).where(Match.mentor_id == mentor.id)
+    if not include_past:
+        stmt = stmt.where(Match.status == "active")
+    return list(
+        db.scalars(stmt.order_by(case((Match.status == "active", 0), else_=1), Match.started_at.desc()))
+    )
+
+
+def mentee_page(db: Session, user: User, mentor: Mentor, match_id: int) -> MatchPage:
+    """One of the mentor's mentorships (active or past); ``NotFound`` when it is not theirs."""
+    match = db.get(Match, match_id)
+    if match is None or match.mentor_id != mentor.id:
+        raise NotFound("match_not_found", "no such mentorship")
+    entrepreneur = match.entrepreneur
+    return MatchPage(
+        match,
+        contact_between(user, entrepreneur.user, entrepreneur.name),
+        _sessions(db, match.id),
+        progress_of(db, entrepreneur),
+        may_record=match.status == "active",
+    )
+
+
+def waited(since: dt.datetime | None, now: dt.datetime | None = None) -> int:
+    """Whole days since ``since`` (0 when unknown)."""
+    if since is None:
+        return 0
+    now = now or utcnow()
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=dt.UTC)
+    return max(0, (now - since).days)
