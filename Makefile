@@ -23,8 +23,11 @@ demo: migrate
 	$(BIN)/flask demo load --if-empty
 
 run: demo
-	@echo "JakMentor is serving on http://127.0.0.1:5000 (Ctrl+C to stop)"
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	@echo "JakMentor is serving on http://127.0.0.1:5000, its scheduler beside it (Ctrl+C stops both)"
+	@$(BIN)/flask scheduler run & sched=$$!; trap 'kill $$sched 2>/dev/null' EXIT INT TERM; $(BIN)/flask run --host 127.0.0.1 --port 5000
+
+scheduler: migrate
+	$(BIN)/flask scheduler run
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -155,3 +155,7 @@ def register(app: Flask) -> None:
     from webapp.notify import notifications_cli
 
     app.cli.add_command(notifications_cli)
+    from webapp.scheduler import scheduler_cli, sessions_cli
+
+    app.cli.add_command(scheduler_cli)
+    app.cli.add_command(sessions_cli)

@@ -1,0 +1,172 @@
+"""The scheduler process: never started by the web app, Jakarta time, misfire policy, catch-up, CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from zoneinfo import ZoneInfo
+
+import pytest
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
+from sqlalchemy import func, select
+
+from models import JobRun, MentoringSession, Notification
+from tests.webapp.sessions_data import make_match
+from webapp import scheduler as sched
+from webapp.services import sessions
+from webapp.services.sessions import JOB_NAME, WIB
+
+JAKARTA = ZoneInfo("Asia/Jakarta")
+
+
+@pytest.fixture
+def utc_host(monkeypatch):
+    """The host clock on UTC, as in many containers."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.fixture
+def app_config():
+    return {
+        "ENV": "testing",
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "SESSION_PROPOSAL_TIME_LIMIT": 1.0,
+    }
+
+
+def _scheduler_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if "APScheduler" in t.name]
+
+
+def test_creating_the_app_never_starts_a_scheduler(session_factory):
+    from webapp import create_app
+
+    before = _scheduler_threads()
+    apps = [create_app({"ENV": "testing"}, session_factory=session_factory) for _ in range(3)]
+    assert _scheduler_threads() == before == []
+    assert all(a.config["SCHEDULER_ENABLED"] is False for a in apps)
+    assert all("scheduler" in a.cli.commands and "sessions" in a.cli.commands for a in apps)
+
+
+def test_the_scheduler_and_its_triggers_run_on_jakarta_time_on_a_utc_host(app, utc_host):
+    scheduler = sched.build_scheduler(app)
+    assert scheduler.timezone == JAKARTA
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert set(jobs) == {
+        "propose_sessions",
+        "catch_up_proposals",
+        "session_reminders",
+        "expire_requests",
+        "deliver_notifications",
+    }
+    for job in jobs.values():
+        assert job.trigger.timezone == JAKARTA
+    weekly = jobs["propose_sessions"].trigger
+    fire = weekly.get_next_fire_time(None, dt.datetime(2026, 11, 29, 0, 0, tzinfo=dt.UTC))
+    assert fire == dt.datetime(2026, 11, 29, 18, 0, tzinfo=JAKARTA)  # Sunday 18:00 WIB = 11:00 UTC
+
+
+def test_the_weekly_job_tolerates_a_late_start_and_never_overlaps(app):
+    scheduler = sched.build_scheduler(app)
+    assert scheduler._job_defaults == {"misfire_grace_time": 21600, "coalesce": True, "max_instances": 1}
+    job = scheduler.get_job("propose_sessions")
+    assert job.misfire_grace_time == 6 * 3600
+    assert job.coalesce is True
+    assert job.max_instances == 1
+
+
+def test_building_the_scheduler_twice_keeps_one_job_per_id(app):
+    scheduler = sched.build_scheduler(app)
+    sched.build_scheduler(app)
+    ids = [job.id for job in scheduler.get_jobs()]
+    assert len(ids) == len(set(ids)) == 5
+
+
+def test_the_proposal_time_can_be_configured(app):
+    app.config["SESSION_PROPOSAL_CRON"] = "fri 09:30"
+    trigger = sched.build_scheduler(app).get_job("propose_sessions").trigger
+    fire = trigger.get_next_fire_time(None, dt.datetime(2026, 11, 23, tzinfo=JAKARTA))
+    assert fire == dt.datetime(2026, 11, 27, 9, 30, tzinfo=JAKARTA)
+    assert sched.proposal_trigger("0 18 * * sun").get_next_fire_time(
+        None, dt.datetime(2026, 11, 23, tzinfo=JAKARTA)
+    ) == dt.datetime(2026, 11, 29, 18, 0, tzinfo=JAKARTA)
+
+
+def test_failed_and_missed_jobs_are_logged(app, caplog):
+    scheduler = sched.build_scheduler(app)
+    when = dt.datetime(2026, 11, 29, 18, tzinfo=JAKARTA)
+    with caplog.at_level(logging.ERROR, logger="webapp.scheduler"):
+        scheduler._dispatch_event(JobExecutionEvent(EVENT_JOB_MISSED, "propose_sessions", "default", when))
+        scheduler._dispatch_event(
+            JobExecutionEvent(
+                EVENT_JOB_ERROR, "propose_sessions", "default", when, exception=RuntimeError("boom")
+            )
+        )
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("missed" in m and "propose_sessions" in m for m in messages)
+    assert any("failed" in m and "boom" in m for m in messages)
+
+
+def test_the_job_at_monday_dawn_jakarta_proposes_that_week(app, db, utc_host):
+    match = make_match(db, e_kw={"mode": "online"})
+    sunday_night_utc = dt.datetime(2026, 11, 29, 23, 30, tzinfo=dt.UTC)  # Monday 06:30 WIB
+    run = sched.run_proposals(app, now=sunday_night_utc)
+    assert run.status == "done" and run.week_start == dt.date(2026, 11, 30)
+    row = db.scalar(select(MentoringSession).where(MentoringSession.match_id == match.id))
+    assert row.week_start == dt.date(2026, 11, 30)
+    assert row.starts_at >= sunday_night_utc + sessions.MIN_NOTICE
+
+
+def test_catch_up_runs_a_missed_week_once(app, db):
+    make_match(db, e_kw={"mode": "online"})
+    tuesday = dt.datetime(2026, 12, 1, 10, tzinfo=WIB)  # the Sunday run was missed
+    runs = sched.catch_up(app, now=tuesday)
+    assert [(r.week_start, r.status) for r in runs] == [(dt.date(2026, 11, 30), "done")]
+    assert sched.catch_up(app, now=tuesday) == []
+    claims = db.scalar(select(func.count()).select_from(JobRun).where(JobRun.job == JOB_NAME))
+    assert claims == 1
+
+
+def test_catch_up_on_sunday_evening_runs_the_coming_week(app, db):
+    make_match(db, e_kw={"mode": "online"})
+    before = dt.datetime(2026, 11, 29, 17, 0, tzinfo=WIB)
+    assert sched.weeks_to_catch_up(db, before, sched.proposal_trigger(None)) == []
+    after = dt.datetime(2026, 11, 29, 19, 0, tzinfo=WIB)
+    assert sched.weeks_to_catch_up(db, after, sched.proposal_trigger(None)) == [dt.date(2026, 11, 30)]
+
+
+def test_the_hourly_jobs_queue_reminders_and_deliver_them(app, db):
+    match = make_match(db, e_kw={"mode": "online"})
+    run = sched.run_proposals(app, now=dt.datetime(2026, 11, 29, 18, tzinfo=WIB))
+    row = db.get(MentoringSession, run.session_ids[0])
+    assert row.match_id == match.id
+    assert sched.run_reminders(app, now=row.starts_at - dt.timedelta(hours=20)) == 2
+    assert sched.run_reminders(app, now=row.starts_at - dt.timedelta(hours=19)) == 0
+    kinds = db.scalars(select(Notification.kind).where(Notification.user_id == match.mentor.user_id)).all()
+    assert sorted(kinds) == ["session_proposed", "session_reminder"]
+    assert sched.run_request_expiry(app).expired == 0
+
+
+def test_cli_propose_dry_run_writes_nothing_then_proposes_once(app, db):
+    make_match(db, e_kw={"mode": "online"})
+    runner = app.test_cli_runner()
+    week = "2031-W11"
+    claim = select(func.count()).select_from(JobRun).where(JobRun.period_start == dt.date(2031, 3, 10))
+    result = runner.invoke(args=["sessions", "propose", "--week", week, "--dry-run", "--time-limit", "1"])
+    assert result.exit_code == 0, result.output
+    assert "dry run" in result.output and "1 sessions proposed" in result.output
+    assert db.scalar(claim) == 0
+    result = runner.invoke(args=["sessions", "propose", "--week", week, "--time-limit", "1"])
+    assert result.exit_code == 0 and "1 sessions proposed" in result.output
+    assert db.scalar(claim) == 1
+    again = runner.invoke(args=["sessions", "propose", "--week", week])
+    assert again.exit_code == 0 and "already done" in again.output
+    bad = runner.invoke(args=["sessions", "propose", "--week", "2031-W60"])
+    assert bad.exit_code == 2 and "no week 60" in bad.output
