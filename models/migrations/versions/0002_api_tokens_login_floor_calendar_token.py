@@ -5,10 +5,10 @@ Revises: 0001
 Create Date: 2026-11-28 06:07:41.833788
 """
 
-from alembic import op
 import sqlalchemy as sa
-import models.base
+from alembic import op
 
+import models.base
 
 revision = "0002"
 down_revision = "0001"
