@@ -71,12 +71,15 @@ def _register_extensions(app: Flask, session_factory) -> None:
 def _register_blueprints(app: Flask) -> None:
     from webapp.account import bp as account_bp
     from webapp.api import init_api
+    from webapp.audit import bp as audit_bp
     from webapp.auth import bp as auth_bp
+    from webapp.cohorts import bp as cohorts_bp
     from webapp.entrepreneur import bp as entrepreneur_bp
     from webapp.health import bp as health_bp
     from webapp.insights import bp as insights_bp
     from webapp.main import bp as main_bp
     from webapp.mentor import bp as mentor_bp
+    from webapp.model_admin import bp as model_bp
     from webapp.staff import bp as staff_bp
 
     app.register_blueprint(health_bp)
@@ -85,6 +88,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(entrepreneur_bp)
     app.register_blueprint(mentor_bp)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(cohorts_bp)
+    app.register_blueprint(audit_bp)
+    app.register_blueprint(model_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(insights_bp)
     init_api(app)

@@ -152,6 +152,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(import_command)
     app.cli.add_command(export_command)
+    from webapp.model_admin import model_cli
+
+    app.cli.add_command(model_cli)
     from webapp.notify import notifications_cli
 
     app.cli.add_command(notifications_cli)
