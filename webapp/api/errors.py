@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
 
-from flask import Response, jsonify
+from flask import Response, jsonify, request
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
@@ -113,12 +113,18 @@ def _validation_error(exc: ValidationError):
     return envelope_response(422, "The request has invalid fields.", errors=_field_errors(exc.messages))
 
 
+def _unexpected_error(exc: Exception):
+    log.exception("api: unhandled error on %s %s", request.method, request.path)
+    return envelope_response(500, "Unexpected error; it has been logged.")
+
+
 def api_blueprint(name: str, import_name: str, *, url_prefix: str, description: str) -> Blueprint:
     """A flask-smorest blueprint whose errors (and those of the hooks before its views) get the envelope."""
     blp = Blueprint(name, import_name, url_prefix=url_prefix, description=description)
     blp.register_error_handler(HTTPException, _http_error)
     blp.register_error_handler(ServiceError, _service_error)
     blp.register_error_handler(ValidationError, _validation_error)
+    blp.register_error_handler(Exception, _unexpected_error)
     return blp
 
 
