@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 import pytest
 from sqlalchemy import func, select
 
-from models import AuditLog, CohortRun, MatchRequest, Notification, Role, StatusChange
+from models import AuditLog, CohortRun, MatchRequest, Mentor, Notification, Role, StatusChange
 from tests.factories import login, make_entrepreneur, make_mentor, make_user
 from webapp.services import cohorts, mentorship
+from webapp.services.demo import load_demo
 from webapp.services.errors import Conflict, InvalidInput, NotFound
 
 
@@ -83,6 +85,17 @@ def test_a_run_takes_only_waiting_entrepreneurs_of_the_filter(db, staff):
     assert run.filters == {"kota": "31.71", "kecamatan": None, "sector": "I", "fair": False}
     by_kecamatan = cohorts.run_cohort(db, staff_id=staff.id, kecamatan="31.74.01")
     assert len(_drafts(db, by_kecamatan)) == 1
+
+
+def test_drafts_never_exceed_a_mentors_free_places_in_a_city(db):
+    load_demo(db, entrepreneurs=300, mentors=30, seed=1)
+    staff = make_user(db, Role.STAFF)
+    free = {m.id: m.free_places for m in db.scalars(select(Mentor))}
+    run = cohorts.run_cohort(db, staff_id=staff.id)
+    drafted = Counter(d.mentor_id for d in _drafts(db, run))
+    assert drafted and all(n <= free[m] for m, n in drafted.items())
+    assert sum(drafted.values()) == run.report["matched"] > 0
+    assert len({d.entrepreneur_id for d in _drafts(db, run)}) == drafted.total()  # one each
 
 
 def test_an_unknown_filter_is_refused(db, staff):
