@@ -80,6 +80,7 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.main import bp as main_bp
     from webapp.mentor import bp as mentor_bp
     from webapp.model_admin import bp as model_bp
+    from webapp.sessions_views import bp as sessions_bp
     from webapp.staff import bp as staff_bp
 
     app.register_blueprint(health_bp)
@@ -93,6 +94,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(model_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(insights_bp)
+    app.register_blueprint(sessions_bp)
     init_api(app)
 
 
