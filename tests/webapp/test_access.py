@@ -14,6 +14,7 @@ PUBLIC_ENDPOINTS = {"static", "health.healthz", "auth.login", "auth.register", "
 # The JSON API's reference vocabularies, its OpenAPI document and its docs page are public too.
 PUBLIC_ENDPOINTS |= {f"reference.{name}" for name in ("kecamatan", "sectors", "stages", "support_areas")}
 PUBLIC_ENDPOINTS |= {"api_docs.openapi_json", "api_docs.docs", "api_docs.asset"}
+PUBLIC_ENDPOINTS |= {"sessions.feed"}  # a private calendar feed: the secret in its URL is the key (404 otherwise)
 
 
 def test_every_endpoint_declares_its_access(app):
