@@ -297,3 +297,14 @@ def test_twenty_simultaneous_accepts_on_two_places_make_exactly_two_matches(engi
             cleanup.execute(delete(Entrepreneur).where(Entrepreneur.id.in_(e_ids)))
             cleanup.execute(delete(Mentor).where(Mentor.id == mentor_id))
             cleanup.commit()
+
+
+def test_a_duplicate_request_caught_by_the_database_leaves_the_transaction_usable(db, people, monkeypatch):
+    entrepreneur, mentor = people
+    first = mentorship.request_mentor(db, entrepreneur, mentor.id)
+    # Pretend the service's own check missed it (a concurrent request): the unique index decides.
+    monkeypatch.setattr(mentorship, "open_requests", lambda *_a, **_k: [])
+    with pytest.raises(Conflict) as exc:
+        mentorship.request_mentor(db, entrepreneur, mentor.id)
+    assert exc.value.code == "already_requested"
+    assert db.get(MatchRequest, first.id).status == "pending"  # the session still works

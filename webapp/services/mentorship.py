@@ -170,9 +170,10 @@ def request_mentor(
         created_at=now,
         sent_at=now,
     )
-    db.add(req)
+    db.flush()  # everything pending goes first, so the savepoint holds only the new row
     try:
         with db.begin_nested():
+            db.add(req)
             db.flush()
     except IntegrityError:
         raise Conflict("already_requested", "you have already asked this mentor") from None
@@ -229,9 +230,10 @@ def accept_request(db: Session, mentor: Mentor, request_id: int, *, actor_id: in
         status="active",
         started_at=now,
     )
-    db.add(match)
+    db.flush()
     try:
         with db.begin_nested():
+            db.add(match)
             db.flush()
     except IntegrityError:
         raise Conflict(
