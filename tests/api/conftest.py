@@ -53,6 +53,18 @@ class World:
             self.db, entrepreneur or self.entrepreneur, (mentor or self.mentor).id, message="Halo"
         )
 
+    def cohort_run(self):
+        """A cohort run by staff with at least one draft proposal (world's entrepreneur -> a mentor)."""
+        from webapp.services import cohorts
+
+        return cohorts.run_cohort(self.db, staff_id=self.staff_user.id)
+
+    def draft_proposal(self):
+        """A draft proposal of a fresh cohort run."""
+        from webapp.services import directory
+
+        return directory.run_proposals(self.db, self.cohort_run().id)[0]
+
     def active_match(self, entrepreneur: Entrepreneur | None = None, mentor: Mentor | None = None):
         """A running mentorship (the request accepted by the mentor)."""
         mentor = mentor or self.mentor

@@ -255,3 +255,64 @@ def test_staff_lists_are_paged_searchable_and_capped(client, world):
     assert capped.status_code == 422 and "per_page" in capped.get_json()["errors"]
     wildcard = client.get("/api/v1/staff/entrepreneurs?q=%25", headers=world.headers("staff")).get_json()
     assert wildcard["total"] == 0  # "%" is searched for literally, not as a wildcard
+
+
+def test_staff_run_a_cohort_and_review_its_proposals(client, world, db):
+    staff = world.headers("staff")
+    ran = client.post("/api/v1/staff/cohorts", json={"kota": "31.71", "fair": True}, headers=staff)
+    assert ran.status_code == 201, ran.get_json()
+    run = ran.get_json()
+    assert run["filters"] and run["report"]
+    draft = run["proposals"][0]
+    assert draft["status"] == "draft" and draft["entrepreneur"]["id"] == world.entrepreneur.id
+    inbox = client.get("/api/v1/requests", headers=world.headers("mentor")).get_json()
+    assert draft["id"] not in [r["id"] for r in inbox]  # drafts stay with staff
+
+    approved = client.post(f"/api/v1/staff/proposals/{draft['id']}/approve", headers=staff)
+    assert approved.status_code == 200 and approved.get_json()["status"] == "pending"
+    inbox = client.get("/api/v1/requests", headers=world.headers("mentor")).get_json()
+    assert draft["id"] in [r["id"] for r in inbox]
+    again = client.post(f"/api/v1/staff/proposals/{draft['id']}/approve", headers=staff)
+    assert again.status_code == 409 and again.get_json()["reason"] == "proposal_not_draft"
+    shown = client.get(f"/api/v1/staff/cohorts/{run['id']}", headers=staff).get_json()
+    assert [p["status"] for p in shown["proposals"]] == ["pending"]
+
+
+def test_staff_reject_and_swap_drafts(client, world):
+    staff = world.headers("staff")
+    first = world.draft_proposal()
+    _u, other_mentor, _t = world.new_mentor()
+    world.db.commit()
+    same = client.post(
+        f"/api/v1/staff/proposals/{first.id}/swap", json={"mentor_id": first.mentor_id}, headers=staff
+    )
+    assert same.status_code == 422 and same.get_json()["reason"] == "same_mentor"
+    swapped = client.post(
+        f"/api/v1/staff/proposals/{first.id}/swap", json={"mentor_id": other_mentor.id}, headers=staff
+    )
+    assert swapped.status_code == 200 and swapped.get_json()["mentor"]["id"] == other_mentor.id
+    bad = client.post(f"/api/v1/staff/proposals/{first.id}/reject", json={"reason": "meh"}, headers=staff)
+    assert bad.status_code == 422 and "reason" in bad.get_json()["errors"]
+    rejected = client.post(
+        f"/api/v1/staff/proposals/{first.id}/reject",
+        json={"reason": "known_conflict", "note": "Saudara kandung"},
+        headers=staff,
+    )
+    assert rejected.status_code == 200 and rejected.get_json()["status"] == "rejected"
+
+
+def test_an_ordinary_request_is_not_a_proposal(client, world):
+    req = world.pending_request()
+    world.db.commit()
+    response = client.post(f"/api/v1/staff/proposals/{req.id}/approve", headers=world.headers("staff"))
+    assert response.status_code == 404 and response.get_json()["reason"] == "proposal_not_found"
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [({"kecamatan": "99.99.99"}, None), ({"kota": "31.72", "kecamatan": "31.71.01"}, "bad_filter")],
+)
+def test_a_cohort_with_a_bad_kecamatan_is_422_naming_the_field(client, world, body, reason):
+    response = client.post("/api/v1/staff/cohorts", json=body, headers=world.headers("staff"))
+    assert response.status_code == 422
+    assert "kecamatan" in response.get_json()["errors"] and response.get_json().get("reason") == reason

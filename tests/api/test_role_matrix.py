@@ -20,7 +20,7 @@ class Row:
     method: str
     url: Callable  # World -> path
     expected: dict[str, int]
-    body: dict | None = None
+    body: dict | Callable | None = None  # or World -> body
 
     def __str__(self) -> str:  # readable test ids
         return f"{self.method} {self.url.__doc__}"
@@ -70,7 +70,12 @@ MATRIX = [
     Row("GET", url("/reference/support-areas", lambda w: "/api/v1/reference/support-areas"), EVERYONE),
     Row("GET", url("/mentors/suggestions", lambda w: "/api/v1/mentors/suggestions"), ENTREPRENEUR_ONLY),
     Row("GET", url("/mentors/{id}", lambda w: f"/api/v1/mentors/{w.mentor.id}"), LOGGED_IN),
-    Row("POST", url("/requests", lambda w: "/api/v1/requests"), _statuses(401, 201, 403, 403), "mentor"),
+    Row(
+        "POST",
+        url("/requests", lambda w: "/api/v1/requests"),
+        _statuses(401, 201, 403, 403),
+        lambda w: {"mentor_id": w.mentor.id, "message": "Mohon bimbingan"},
+    ),
     Row("GET", url("/requests", lambda w: "/api/v1/requests"), MEMBERS),
     Row(
         "POST",
@@ -97,6 +102,35 @@ MATRIX = [
     ),
     Row("GET", url("/staff/entrepreneurs", lambda w: "/api/v1/staff/entrepreneurs"), STAFF_ONLY),
     Row("GET", url("/staff/mentors", lambda w: "/api/v1/staff/mentors"), STAFF_ONLY),
+    Row("POST", url("/staff/cohorts", lambda w: "/api/v1/staff/cohorts"), _statuses(401, 403, 403, 201), {}),
+    Row(
+        "GET", url("/staff/cohorts/{run}", lambda w: f"/api/v1/staff/cohorts/{w.cohort_run().id}"), STAFF_ONLY
+    ),
+    Row(
+        "POST",
+        url(
+            "/staff/proposals/{draft}/approve",
+            lambda w: f"/api/v1/staff/proposals/{w.draft_proposal().id}/approve",
+        ),
+        STAFF_ONLY,
+    ),
+    Row(
+        "POST",
+        url(
+            "/staff/proposals/{draft}/reject",
+            lambda w: f"/api/v1/staff/proposals/{w.draft_proposal().id}/reject",
+        ),
+        STAFF_ONLY,
+        {"reason": "poor_fit"},
+    ),
+    Row(
+        "POST",
+        url(
+            "/staff/proposals/{draft}/swap", lambda w: f"/api/v1/staff/proposals/{w.draft_proposal().id}/swap"
+        ),
+        STAFF_ONLY,
+        lambda w: {"mentor_id": w.new_mentor()[1].id},
+    ),
 ]
 
 
@@ -112,7 +146,7 @@ def test_role_matrix(client, world, row, role):
     else:
         world.own_token_id = 1
     path = row.url(world)
-    body = {"mentor_id": world.mentor.id, "message": "Mohon bimbingan"} if row.body == "mentor" else row.body
+    body = row.body(world) if callable(row.body) else row.body
     world.db.commit()
     response = client.open(path, method=row.method, json=body, headers=world.headers(role))
     assert response.status_code == row.expected[role], response.get_json()

@@ -19,12 +19,19 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
+from schemathesis.checks import positive_data_acceptance
 from sqlalchemy.orm import sessionmaker
 
 from webapp import create_app
 from webapp.access import AUTHENTICATED, PUBLIC
 
 OPENAPI_URL = "/api/v1/openapi.json"
+#: Checks skipped for one operation, each with its reason.
+EXCLUDED_CHECKS = {
+    # A kecamatan outside the chosen kota is refused (422 bad_filter): a rule between two fields
+    # that OpenAPI cannot state, so "schema-valid" data may rightly be rejected here.
+    ("post", "/api/v1/staff/cohorts"): [positive_data_acceptance],
+}
 HTTP_METHODS = ("get", "put", "post", "delete", "patch")
 
 
@@ -108,6 +115,6 @@ def test_operation_never_fails_and_keeps_its_contract(api_schema, method, path):
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
     )
     def run(case):
-        case.call_and_validate()
+        case.call_and_validate(excluded_checks=EXCLUDED_CHECKS.get((method, path), []))
 
     run()

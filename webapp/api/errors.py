@@ -105,8 +105,25 @@ def _http_error(exc: HTTPException):
     return envelope_response(code, message, errors=_field_errors(errors) if errors else None, headers=headers)
 
 
+def _service_field_errors(exc: ServiceError) -> dict:
+    """A refusal's per-field problems (profile ``FieldError`` items, ``(field, value)`` filter pairs)."""
+    out: dict[str, list[str]] = {}
+    for item in getattr(exc, "errors", None) or []:
+        if hasattr(item, "field") and hasattr(item, "code"):
+            out.setdefault(str(item.field), []).append(str(item.code))
+        elif isinstance(item, tuple | list) and len(item) == 2:
+            out.setdefault(str(item[0]), []).append(f"Unknown value: {item[1]}")
+    return out
+
+
 def _service_error(exc: ServiceError):
-    return envelope_response(exc.status, exc.message, reason=exc.code, details=exc.params or None)
+    return envelope_response(
+        exc.status,
+        exc.message,
+        errors=_service_field_errors(exc),
+        reason=exc.code,
+        details=exc.params or None,
+    )
 
 
 def _validation_error(exc: ValidationError):

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from webapp.services.mentorship import DECLINE_REASONS, END_REASONS
+from matching import reference
+from webapp.services.mentorship import DECLINE_REASONS, END_REASONS, REJECT_REASONS
 
 #: Largest id a path or body may name (ids are 32-bit in the database).
 MAX_ID = 2**31 - 1
@@ -330,3 +331,46 @@ class EntrepreneurPageSchema(_PageSchema):
 
 class MentorPageSchema(_PageSchema):
     items = fields.List(fields.Nested(StaffMentorSchema), dump_only=True)
+
+
+# --- cohorts --------------------------------------------------------------------------------------
+
+
+class CohortRunCreateSchema(ApiSchema):
+    kota = fields.String(
+        allow_none=True,
+        load_default=None,
+        validate=validate.OneOf(tuple(reference.kota())),
+        metadata={"description": "Only this kota, e.g. 31.71"},
+    )
+    kecamatan = fields.String(
+        allow_none=True,
+        load_default=None,
+        validate=validate.OneOf(tuple(reference.kecamatan())),
+        metadata={"description": "Only this kecamatan, e.g. 31.71.01 (inside the kota when both are given)"},
+    )
+    sector = fields.String(
+        allow_none=True,
+        load_default=None,
+        validate=validate.OneOf(tuple(reference.sectors())),
+        metadata={"description": "Only this KBLI section, e.g. I"},
+    )
+    fair = fields.Boolean(load_default=False, metadata={"description": "Raise the lowest score first"})
+
+
+class CohortRunSchema(ApiSchema):
+    id = fields.Integer(dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+    created_by_id = fields.Integer(dump_only=True, allow_none=True)
+    filters = fields.Dict(dump_only=True)
+    report = fields.Dict(dump_only=True)
+    proposals = fields.List(fields.Nested(RequestSchema), dump_only=True)
+
+
+class RejectProposalSchema(ApiSchema):
+    reason = fields.String(required=True, validate=validate.OneOf(REJECT_REASONS))
+    note = Text(1000, allow_none=True, load_default=None)
+
+
+class SwapProposalSchema(ApiSchema):
+    mentor_id = Id(required=True)

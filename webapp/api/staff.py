@@ -1,14 +1,27 @@
-"""``/api/v1/staff``: programme staff's member lists (and, as they land, cohort runs)."""
+"""``/api/v1/staff``: programme staff's member lists, cohort runs and the review of their proposals."""
 
 from __future__ import annotations
 
-from models import Role
+from flask_login import current_user
+
+from models import MatchRequest, Role
 from webapp.access import roles
 from webapp.api import API_PREFIX
+from webapp.api.callers import ID
 from webapp.api.errors import AUTHENTICATED_ERRORS, api_blueprint, documented
-from webapp.api.schemas import EntrepreneurPageSchema, MemberQuerySchema, MentorPageSchema
+from webapp.api.schemas import (
+    CohortRunCreateSchema,
+    CohortRunSchema,
+    EntrepreneurPageSchema,
+    MemberQuerySchema,
+    MentorPageSchema,
+    RejectProposalSchema,
+    RequestSchema,
+    SwapProposalSchema,
+)
 from webapp.database import get_db
-from webapp.services import directory
+from webapp.model_store import current_scorer, model_dir
+from webapp.services import cohorts, directory
 
 blp = api_blueprint("staff_api", __name__, url_prefix=f"{API_PREFIX}/staff", description="Programme staff")
 
@@ -46,3 +59,74 @@ def entrepreneurs(query):
 def mentors(query):
     """Mentors whose name or id contains ``q`` (or in kecamatan ``q``), a page at a time."""
     return _page(directory.member_page(get_db(), "mentors", **query))
+
+
+def _run(run) -> dict:
+    return {
+        "id": run.id,
+        "created_at": run.created_at,
+        "created_by_id": run.created_by_id,
+        "filters": run.filters,
+        "report": run.report,
+        "proposals": directory.run_proposals(get_db(), run.id),
+    }
+
+
+@blp.route("/cohorts", methods=["POST"])
+@roles(Role.STAFF)
+@documented(blp, *AUTHENTICATED_ERRORS, 409)
+@blp.arguments(CohortRunCreateSchema)
+@blp.response(201, CohortRunSchema)
+def run_cohort(body):
+    """Match the waiting entrepreneurs (of a kota, kecamatan or sector) as draft proposals for review."""
+    db = get_db()
+    run = cohorts.run_cohort(db, staff_id=current_user.id, scorer=current_scorer(model_dir()), **body)
+    db.commit()
+    return _run(run)
+
+
+@blp.route(f"/cohorts/<{ID}:run_id>", methods=["GET"])
+@roles(Role.STAFF)
+@documented(blp, *AUTHENTICATED_ERRORS)
+@blp.response(200, CohortRunSchema)
+def get_cohort(run_id: int):
+    """A cohort run: its filters, its report and every proposal it made."""
+    return _run(cohorts.get_run(get_db(), run_id))
+
+
+@blp.route(f"/proposals/<{ID}:request_id>/approve", methods=["POST"])
+@roles(Role.STAFF)
+@documented(blp, *AUTHENTICATED_ERRORS, 409)
+@blp.response(200, RequestSchema)
+def approve_proposal(request_id: int):
+    """Send a draft proposal to its mentor (it becomes a pending request)."""
+    db = get_db()
+    cohorts.approve(db, current_user.id, [request_id])
+    db.commit()
+    return db.get(MatchRequest, request_id)
+
+
+@blp.route(f"/proposals/<{ID}:request_id>/reject", methods=["POST"])
+@roles(Role.STAFF)
+@documented(blp, *AUTHENTICATED_ERRORS, 409)
+@blp.arguments(RejectProposalSchema)
+@blp.response(200, RequestSchema)
+def reject_proposal(body, request_id: int):
+    """Reject a draft proposal with a reason; nobody is notified."""
+    db = get_db()
+    req = cohorts.reject(db, current_user.id, request_id, body["reason"], body["note"])
+    db.commit()
+    return req
+
+
+@blp.route(f"/proposals/<{ID}:request_id>/swap", methods=["POST"])
+@roles(Role.STAFF)
+@documented(blp, *AUTHENTICATED_ERRORS, 409)
+@blp.arguments(SwapProposalSchema)
+@blp.response(200, RequestSchema)
+def swap_proposal(body, request_id: int):
+    """Give a draft proposal another mentor who fits and has a place left."""
+    db = get_db()
+    req = cohorts.swap(db, current_user.id, request_id, body["mentor_id"], scorer=current_scorer(model_dir()))
+    db.commit()
+    return req

@@ -112,3 +112,14 @@ def member_page(
     total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = list(db.scalars(stmt.order_by(model.external_id).limit(per_page).offset((page - 1) * per_page)))
     return MemberPage(rows, page, per_page, total)
+
+
+def run_proposals(db: Session, run_id: int) -> list[MatchRequest]:
+    """Every proposal of a cohort run (drafts, sent, rejected...), best score first."""
+    return list(
+        db.scalars(
+            select(MatchRequest)
+            .where(MatchRequest.cohort_run_id == run_id)
+            .order_by(MatchRequest.score.desc(), MatchRequest.id)
+        )
+    )
