@@ -44,7 +44,17 @@ log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 #: Where each kind's link points, below BASE_URL.
-LINK_PATHS: dict[str, str] = {"mentor_paused": "/dashboard"}
+LINK_PATHS: dict[str, str] = {
+    "request_new": "/mentor/requests",
+    "proposal_approved": "/dashboard",
+    "request_accepted": "/me/mentorship",
+    "request_declined": "/me/requests",
+    "request_expired": "/me/mentors",
+    "request_closed": "/mentor/requests",
+    "mentor_paused": "/mentor/profile",
+    "session_proposed": "/sessions",
+    "session_reminder": "/sessions",
+}
 DEFAULT_LINK_PATH = "/dashboard"
 SMTP_TIMEOUT = 10.0
 
