@@ -316,3 +316,38 @@ def test_a_cohort_with_a_bad_kecamatan_is_422_naming_the_field(client, world, bo
     response = client.post("/api/v1/staff/cohorts", json=body, headers=world.headers("staff"))
     assert response.status_code == 422
     assert "kecamatan" in response.get_json()["errors"] and response.get_json().get("reason") == reason
+
+
+def test_a_new_entrepreneur_saves_a_whole_profile_and_gets_suggestions(client, world, db):
+    from tests.api.test_role_matrix import ENTREPRENEUR_PROFILE
+    from webapp.services import api_tokens
+
+    user = make_user(db, Role.ENTREPRENEUR)
+    headers = {"Authorization": f"Bearer {api_tokens.create_token(db, user, 't').plain}"}
+    db.commit()
+    saved = client.put("/api/v1/me/entrepreneur-profile", json=ENTREPRENEUR_PROFILE, headers=headers)
+    assert saved.status_code == 200, saved.get_json()
+    assert saved.get_json()["profile_complete"] is True and saved.get_json()["kecamatan_code"] == "31.71.01"
+    assert client.get("/api/v1/mentors/suggestions", headers=headers).status_code == 200
+
+
+def test_a_kelurahan_outside_the_kecamatan_is_422_on_that_field(client, world):
+    from tests.api.test_role_matrix import ENTREPRENEUR_PROFILE
+
+    body = {**ENTREPRENEUR_PROFILE, "kelurahan": "31.74.01.1001"}
+    response = client.put("/api/v1/me/entrepreneur-profile", json=body, headers=world.headers("entrepreneur"))
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {"kelurahan": ["kelurahan_outside"]}
+
+
+def test_a_mentor_cannot_set_capacity_below_the_mentees_held(client, world):
+    from tests.api.test_role_matrix import MENTOR_PROFILE
+
+    world.active_match()
+    world.db.commit()
+    body = {**MENTOR_PROFILE, "capacity": 1}
+    ok = client.put("/api/v1/me/mentor-profile", json=body, headers=world.headers("mentor"))
+    assert ok.status_code == 200 and ok.get_json()["capacity"] == 1 and ok.get_json()["active_count"] == 1
+    for bad in ({**body, "capacity": 0}, {**body, "active_count": 0}, {**body, "paused": False}):
+        response = client.put("/api/v1/me/mentor-profile", json=bad, headers=world.headers("mentor"))
+        assert response.status_code == 422, bad

@@ -48,6 +48,22 @@ MENTOR_ONLY = _statuses(401, 403, 200, 403)
 MEMBERS = _statuses(401, 200, 200, 403)
 STAFF_ONLY = _statuses(401, 403, 403, 200)
 
+ENTREPRENEUR_PROFILE = {
+    "business_name": "Warung Kopi Gambir",
+    "sector": "I",
+    "stage": "early",
+    "kecamatan": "31.71.01",
+    "kelurahan": "31.71.01.1001",
+    "needs": ["licensing"],
+}
+MENTOR_PROFILE = {
+    "sectors": ["I"],
+    "stages": ["early"],
+    "kecamatan": "31.71.06",
+    "expertise": ["marketing"],
+    "capacity": 3,
+}
+
 MATRIX = [
     Row("GET", url("/me", lambda w: "/api/v1/me"), LOGGED_IN),
     Row("GET", url("/me/tokens", lambda w: "/api/v1/me/tokens"), LOGGED_IN),
@@ -64,6 +80,13 @@ MATRIX = [
         _statuses(401, 204, 204, 204),
     ),
     Row("PUT", url("/me/pause", lambda w: "/api/v1/me/pause"), MENTOR_ONLY, {"paused": True}),
+    Row(
+        "PUT",
+        url("/me/entrepreneur-profile", lambda w: "/api/v1/me/entrepreneur-profile"),
+        ENTREPRENEUR_ONLY,
+        ENTREPRENEUR_PROFILE,
+    ),
+    Row("PUT", url("/me/mentor-profile", lambda w: "/api/v1/me/mentor-profile"), MENTOR_ONLY, MENTOR_PROFILE),
     Row("GET", url("/reference/kecamatan", lambda w: "/api/v1/reference/kecamatan"), EVERYONE),
     Row("GET", url("/reference/sectors", lambda w: "/api/v1/reference/sectors"), EVERYONE),
     Row("GET", url("/reference/stages", lambda w: "/api/v1/reference/stages"), EVERYONE),

@@ -1,4 +1,4 @@
-"""``/api/v1/me``: the caller's account and profile, personal API tokens, and a mentor's pause."""
+"""``/api/v1/me``: the caller's account and profile (read and save), personal API tokens, a mentor's pause."""
 
 from __future__ import annotations
 
@@ -10,8 +10,11 @@ from webapp.api import API_PREFIX
 from webapp.api.callers import ID, current_mentor
 from webapp.api.errors import AUTHENTICATED_ERRORS, api_blueprint, documented
 from webapp.api.schemas import (
+    EntrepreneurProfileSchema,
     IssuedTokenSchema,
+    MentorProfileSchema,
     MeSchema,
+    OwnEntrepreneurSchema,
     OwnMentorSchema,
     PauseSchema,
     TokenCreateSchema,
@@ -20,7 +23,7 @@ from webapp.api.schemas import (
 from webapp.api.security import authenticated_by_token
 from webapp.database import get_db
 from webapp.extensions import limiter
-from webapp.services import api_tokens, directory, mentorship
+from webapp.services import api_tokens, directory, mentorship, profiles
 from webapp.services.errors import ServiceError
 
 blp = api_blueprint("me", __name__, url_prefix=f"{API_PREFIX}/me", description="The caller's own account")
@@ -105,3 +108,29 @@ def set_pause(body):
     mentor = mentorship.set_paused(db, current_mentor(), body["paused"], actor_id=current_user.id)
     db.commit()
     return mentor
+
+
+@blp.route("/entrepreneur-profile", methods=["PUT"])
+@roles(Role.ENTREPRENEUR)
+@documented(blp, *AUTHENTICATED_ERRORS)
+@blp.arguments(EntrepreneurProfileSchema)
+@blp.response(200, OwnEntrepreneurSchema)
+def save_entrepreneur_profile(body):
+    """Create or replace the caller's business profile (checked as the web wizard checks it)."""
+    db = get_db()
+    profile = profiles.save_entrepreneur_profile(db, current_user.user, body)
+    db.commit()
+    return profile
+
+
+@blp.route("/mentor-profile", methods=["PUT"])
+@roles(Role.MENTOR)
+@documented(blp, *AUTHENTICATED_ERRORS)
+@blp.arguments(MentorProfileSchema)
+@blp.response(200, OwnMentorSchema)
+def save_mentor_profile(body):
+    """Create or replace the caller's mentor profile (capacity never below the mentees held now)."""
+    db = get_db()
+    profile = profiles.save_mentor_profile(db, current_user.user, body)
+    db.commit()
+    return profile

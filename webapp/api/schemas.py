@@ -374,3 +374,80 @@ class RejectProposalSchema(ApiSchema):
 
 class SwapProposalSchema(ApiSchema):
     mentor_id = Id(required=True)
+
+
+# --- profiles -------------------------------------------------------------------------------------
+
+_SECTORS = tuple(reference.sectors())
+_KECAMATAN = tuple(reference.kecamatan())
+_SUPPORT = tuple(reference.support_areas())
+_LANGUAGE = fields.String(validate=validate.Regexp(r"^[a-z]{2}$"))
+_AVAILABILITY = Text(
+    500,
+    allow_none=True,
+    load_default=None,
+    metadata={
+        "description": "Weekly windows, e.g. 'mon 09:00-12:00; sat 10:00-14:00' (blank: the default week)"
+    },
+)
+
+
+class EntrepreneurProfileSchema(ApiSchema):
+    """The whole business profile (what the web wizard saves step by step)."""
+
+    business_name = Text(160, min_length=1, required=True)
+    sector = fields.String(required=True, validate=validate.OneOf(_SECTORS))
+    kbli = fields.String(
+        allow_none=True,
+        load_default=None,
+        validate=validate.Regexp(r"^\d{2,5}$"),
+        metadata={"description": "KBLI 2020 code within the sector"},
+    )
+    stage = fields.String(required=True, validate=validate.OneOf(("idea", "early", "growth", "established")))
+    kecamatan = fields.String(required=True, validate=validate.OneOf(_KECAMATAN))
+    kelurahan = fields.String(
+        required=True,
+        validate=validate.Length(max=16),
+        metadata={"description": "A kelurahan of the kecamatan"},
+    )
+    needs = fields.List(
+        fields.String(validate=validate.OneOf(_SUPPORT)),
+        required=True,
+        validate=validate.Length(min=1, max=12),
+    )
+    languages = fields.List(_LANGUAGE, load_default=list, validate=validate.Length(max=10))
+    mode = fields.String(load_default="either", validate=validate.OneOf(("offline", "online", "either")))
+    availability = _AVAILABILITY
+    gender = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(("f", "m")))
+    prefers_mentor_gender = fields.String(
+        allow_none=True, load_default=None, validate=validate.OneOf(("f", "m"))
+    )
+    bio = Text(2000, load_default="")
+
+
+class MentorProfileSchema(ApiSchema):
+    """A mentor's profile (``active_count`` and ``paused`` stay the server's)."""
+
+    company = Text(160, allow_none=True, load_default=None)
+    sectors = fields.List(
+        fields.String(validate=validate.OneOf(_SECTORS)),
+        required=True,
+        validate=validate.Length(min=1, max=21),
+    )
+    stages = fields.List(
+        fields.String(validate=validate.OneOf(("idea", "early", "growth", "established"))),
+        required=True,
+        validate=validate.Length(min=1, max=4),
+    )
+    kecamatan = fields.String(required=True, validate=validate.OneOf(_KECAMATAN))
+    expertise = fields.List(
+        fields.String(validate=validate.OneOf(_SUPPORT)),
+        required=True,
+        validate=validate.Length(min=1, max=20),
+    )
+    capacity = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=20))
+    languages = fields.List(_LANGUAGE, load_default=list, validate=validate.Length(max=10))
+    mode = fields.String(load_default="either", validate=validate.OneOf(("offline", "online", "either")))
+    availability = _AVAILABILITY
+    gender = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(("f", "m")))
+    bio = Text(2000, load_default="")
