@@ -119,7 +119,7 @@ def test_rendering_speaks_the_recipients_language(app, db, pair):
         subject_id, body_id = render_notification(db, to_entrepreneur, e_user)
     assert subject_en == "New mentoring request from Siti Rahmawati"
     assert body_en.startswith("Hello Budi Santoso,")
-    assert "https://jakmentor.example.id/dashboard" in body_en
+    assert "https://jakmentor.example.id/mentor/requests" in body_en
     assert subject_id == "Budi Santoso menerima permintaan mentoring Anda"
     assert body_id.startswith("Halo Siti Rahmawati,")
     assert "Selamat!" in body_id
