@@ -149,7 +149,9 @@ def test_every_kind_renders_in_both_languages(app, db, pair, kind, locale):
     with app.app_context():
         subject, body = render_notification(db, row, recipient)
     assert subject and "\n" not in subject and "{{" not in subject + body
-    assert "http://127.0.0.1:5000/dashboard" in body
+    from webapp.notify import DEFAULT_LINK_PATH, LINK_PATHS
+
+    assert "http://127.0.0.1:5000" + LINK_PATHS.get(kind, DEFAULT_LINK_PATH) in body
     greeting = "Halo" if locale == "id" else "Hello"
     assert body.startswith(f"{greeting} {recipient.name},")
 
