@@ -8,11 +8,14 @@ row 1, the first record row 2.
 from __future__ import annotations
 
 import csv
+import dataclasses
+import gc
 import io
 import os
 import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -427,17 +430,257 @@ def parse_rows(spec: Spec, rows: Iterable[dict[str, str | None]], fieldnames: It
     return records
 
 
+# --- the fast reader: column by column, each distinct cell value parsed once ----------------------
+
+#: Parsers that are pure functions of the stripped cell: the fast reader parses each distinct value once.
+_MEMOISABLE: frozenset[Callable[[str], Any]] = frozenset(
+    {_sector, _sectors, _kbli, _stage, _stages, _kecamatan, _support_areas, _languages, _mode, _gender,
+     _availability, _room_availability, _count, _optional_count, _outcome, _rating}
+)  # fmt: skip
+#: The columns that each built-in extra check reads (its result is memoised on their values).
+_CHECK_INPUTS: dict[Callable[..., Any], tuple[str, ...]] = {
+    _mentor_checks: ("active_mentees", "capacity"),
+    _entrepreneur_checks: ("kbli", "sector"),
+    _history_checks: ("rating", "outcome"),
+}
+
+
+class _CsvFailure(Exception):
+    """A ``csv.Error``, with what ``csv.DictReader`` had read and the ``line_num`` it would report."""
+
+    def __init__(self, exc: csv.Error, line: int, header: list[str] | None, rows: list[list[str]], header_ok: bool):
+        super().__init__(str(exc))
+        self.exc, self.line, self.header, self.rows, self.header_ok = exc, line, header, rows, header_ok
+
+
+def _split(text: str) -> tuple[list[str] | None, list[list[str]]]:
+    """Header and rows as ``csv.DictReader`` sees them (it skips the rows that are ``[]``).
+
+    On a CSV error raises ``_CsvFailure`` with the rows read before it and DictReader's ``line_num``.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+        return header, [r for r in reader if r]
+    except csv.Error:
+        pass
+    # rare: replay row by row as DictReader does, to keep the rows before the error and its line number
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise _CsvFailure(exc, 0, None, [], False) from None
+    line = reader.line_num
+    rows: list[list[str]] = []
+    try:
+        for row in reader:
+            line = reader.line_num
+            while row == []:
+                row = next(reader, None)
+            if row is None:
+                break
+            line = reader.line_num  # DictReader reads ``fieldnames`` again, which updates ``line_num``
+            rows.append(row)
+    except csv.Error as exc:
+        raise _CsvFailure(exc, line, header, rows, True) from None
+    return header, rows  # pragma: no cover - the first pass failed, so the replay fails too
+
+
+def _column_index(header: list[str]) -> dict[str, int]:
+    """Stripped column name -> index of the cell that ``parse_rows`` reads (DictReader's last-wins rules)."""
+    last: dict[str, int] = {}
+    for k, name in enumerate(header):
+        last[name] = k  # dict(zip(fieldnames, row)): a repeated name keeps its last cell, first position
+    out: dict[str, int] = {}
+    for name, k in last.items():
+        out[name.strip()] = k
+    return out
+
+
+def _validate(spec: Spec, header_row: list[str] | None, rows: list[list[str]], source: str) -> tuple[list[Any], list[RowError], bool]:
+    """Records, errors, and whether the error limit stopped the reading: ``parse_rows`` on list rows."""
+    header = [(h or "").strip() for h in header_row or []]
+    missing = [c for c in spec.required if c not in header]
+    if missing:
+        raise InputFileError(
+            [RowError(source, 1, col, "", "required column is missing from the header", "missing_column") for col in missing]
+        )
+    index = _column_index(header_row or [])
+    kept = sorted(set(index.values()))
+    need = max(kept) + 1 if kept else 0
+    if rows and min(map(len, rows)) < need:
+        rows = [r if len(r) >= need else r + [""] * (need - len(r)) for r in rows]
+    rownos = list(range(2, len(rows) + 2))
+    columns: list[tuple[str, ...]] = list(zip(*rows, strict=False)) if rows and need else []
+
+    # wholly blank rows are skipped (they keep their row number)
+    if rows and kept:
+        first = list(map(str.strip, columns[kept[0]]))
+        if "" in first:
+            blank = [p for p, v in enumerate(first) if not v and not any(rows[p][k].strip() for k in kept)]
+            if blank:
+                drop = set(blank)
+                keep_pos = [p for p in range(len(rows)) if p not in drop]
+                rownos = [rownos[p] for p in keep_pos]
+                columns = [tuple(col[p] for p in keep_pos) for col in columns]
+    elif rows:  # no header cell at all: every row reads as blank
+        rownos, columns = [], []
+    n = len(rownos)
+
+    cell_errors: dict[int, list[RowError]] = {}
+    values: dict[str, list[Any]] = {}
+    stripped: dict[str, list[str]] = {}
+    for col, parse in spec.columns.items():
+        k = index.get(col)
+        cells = list(map(str.strip, columns[k])) if k is not None and n else [""] * n
+        stripped[col] = cells
+        bad_at: list[int] = []
+        if parse is _optional_text:
+            vals: list[Any] = cells
+        elif parse is _required_text:
+            vals = cells
+            if "" in cells:
+                vals = list(cells)
+                exc = _error_of(parse, "")
+                for p, v in enumerate(cells):
+                    if not v:
+                        vals[p] = exc
+                        bad_at.append(p)
+        elif parse in _MEMOISABLE:
+            parsed: dict[str, Any] = {}
+            failed: set[str] = set()
+            for v in dict.fromkeys(cells):
+                try:
+                    parsed[v] = parse(v)
+                except _CellError as exc:
+                    parsed[v] = exc
+                    failed.add(v)
+            vals = list(map(parsed.__getitem__, cells))
+            if failed:
+                bad_at = [p for p, v in enumerate(cells) if v in failed]
+        else:
+            vals = []
+            for p, v in enumerate(cells):
+                try:
+                    vals.append(parse(v))
+                except _CellError as exc:
+                    vals.append(exc)
+                    bad_at.append(p)
+        for p in bad_at:
+            exc = vals[p]
+            cell_errors.setdefault(p, []).append(RowError(source, rownos[p], col, cells[p], exc.reason, exc.code, exc.params))
+        values[col] = vals
+
+    # extra checks, on rows whose cells all parsed
+    check_errors: dict[int, list[RowError]] = {}
+    names = list(spec.columns)
+    for check in spec.extra_checks:
+        inputs = _CHECK_INPUTS.get(check)
+        memo: dict[tuple[Any, ...], Any] = {}
+        cols = [values[c] for c in (inputs or names)]
+        for p, key in enumerate(zip(*cols, strict=True)):
+            if p in cell_errors:
+                continue
+            if inputs is None:
+                found = check(dict(zip(names, key, strict=True)))
+            else:
+                try:
+                    found = memo[key]
+                except KeyError:
+                    found = memo[key] = check(dict(zip(inputs, key, strict=True)))
+            if found:
+                col, exc = found
+                cell = stripped[col][p] if col in stripped else ""
+                check_errors.setdefault(p, []).append(RowError(source, rownos[p], col, cell, exc.reason, exc.code, exc.params))
+
+    # repeated ids (a row whose id parsed registers it, even if another cell is bad)
+    dup_errors: dict[int, RowError] = {}
+    if spec.unique_id and "id" in spec.columns:
+        ids = values["id"]
+        id_bad = {p for p, errs in cell_errors.items() if any(e.column == "id" for e in errs)}
+        ok_ids = [v for p, v in enumerate(ids) if p not in id_bad] if id_bad else ids
+        if len(set(ok_ids)) != len(ok_ids):
+            seen: dict[Any, int] = {}
+            for p, v in enumerate(ids):
+                if p in id_bad:
+                    continue
+                first_row = seen.setdefault(v, rownos[p])
+                if first_row != rownos[p]:
+                    dup_errors[p] = RowError(
+                        source, rownos[p], "id", v, f"repeats the id of row {first_row}", "duplicate_id", (("row", str(first_row)),)
+                    )
+
+    errors: list[RowError] = []
+    for p in sorted({*cell_errors, *check_errors, *dup_errors}):
+        errors.extend(cell_errors.get(p, ()))
+        errors.extend(check_errors.get(p, ()))
+        if p in dup_errors:
+            errors.append(dup_errors[p])
+        if len(errors) >= MAX_ERRORS_LISTED:
+            break  # as parse_rows: the rest of the file is not read
+    if errors:
+        return [], errors, len(errors) >= MAX_ERRORS_LISTED
+    return _build(spec, values, n), [], False
+
+
+def _error_of(parse: Callable[[str], Any], cell: str) -> _CellError:
+    try:
+        parse(cell)
+    except _CellError as exc:
+        return exc
+    raise AssertionError(f"{parse.__name__} accepted {cell!r}")  # pragma: no cover
+
+
+def _build(spec: Spec, values: dict[str, list[Any]], n: int) -> list[Any]:
+    """The records, built with positional arguments when the columns are the builder's leading fields."""
+    names = list(spec.columns)
+    if dataclasses.is_dataclass(spec.build):
+        fields = [f.name for f in dataclasses.fields(spec.build) if f.init]
+        lead = fields[: len(names)]
+        if set(lead) == set(names):
+            return list(map(spec.build, *(values[c] for c in lead))) if n else []
+    return [spec.build(**dict(zip(names, row, strict=True))) for row in zip(*(values[c] for c in names), strict=True)]
+
+
 def read_text(spec: Spec, text: str, source: str) -> list[Any]:
-    """Validate CSV ``text`` (already decoded) against ``spec``."""
+    """Validate CSV ``text`` (already decoded) against ``spec``.
+
+    The same records and errors as :func:`parse_rows` over ``csv.DictReader`` rows, read column by
+    column so that each distinct cell value of a column is parsed once.
+    """
     if text.startswith("\ufeff"):
         text = text[1:]
     if not text.strip():
         raise InputFileError([RowError(source, 0, "", "", "the file is empty; it needs a header row", "empty_file")])
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    with _no_gc():
+        return _read_text(spec, text, source)
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while millions of small containers are built (none are cycles)."""
+    was = gc.isenabled()
+    gc.disable()
     try:
-        return parse_rows(spec, reader, reader.fieldnames or [], source)
-    except csv.Error as exc:
-        raise InputFileError([RowError(source, reader.line_num, "", "", f"is not valid CSV: {exc}", "bad_csv")]) from None
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _read_text(spec: Spec, text: str, source: str) -> list[Any]:
+    try:
+        header, rows = _split(text)
+    except _CsvFailure as failure:
+        if failure.header_ok:  # parse_rows checked the header, then read rows until the error
+            _, errors, stopped = _validate(spec, failure.header, failure.rows, source)
+            if stopped:
+                raise InputFileError(errors) from None
+        raise InputFileError([RowError(source, failure.line, "", "", f"is not valid CSV: {failure.exc}", "bad_csv")]) from None
+    records, errors, _ = _validate(spec, header, rows, source)
+    if errors:
+        raise InputFileError(errors)
+    return records
 
 
 def read_file(spec: Spec, path: str | os.PathLike[str]) -> list[Any]:
@@ -552,3 +795,26 @@ def write_csv_atomic(path: str | os.PathLike[str], columns: Iterable[str], rows:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_bytes_atomic(path: str | os.PathLike[str], chunks: Iterable[bytes]) -> None:
+    """Write ready-made bytes (e.g. UTF-8 CSV text built in bulk) all at once, like :func:`write_csv_atomic`."""
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            for chunk in chunks:
+                f.write(chunk)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def csv_field(value: str) -> str:
+    """``value`` as ``csv.writer`` writes it in a row of several fields (quoted only when needed)."""
+    if not any(ch in value for ch in ',"\r\n'):
+        return value
+    buf = io.StringIO(newline="")
+    csv.writer(buf, lineterminator="\n").writerow((value, ""))
+    return buf.getvalue()[:-2]

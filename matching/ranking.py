@@ -9,8 +9,12 @@ paused). Pairs with no common free time are dropped after scoring (exactly, on 5
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
+from typing import TypeVar
 
 import numpy as np
 
@@ -26,13 +30,17 @@ from matching.features import (
     sector_relation,
     slot_bitmap,
     stacked,
+    value_codes,
 )
 from matching.profiles import STAGES, Entrepreneur, HistoryRecord, Mentor
 from matching.scoring import MatchScorer
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_BLOCK = 2048
+DEFAULT_BLOCK = 1024
+#: Threads that score blocks (each with one BLAS thread); the target machine has two cores.
+WORKERS = min(2, os.cpu_count() or 1)
+T = TypeVar("T")
 _EXTRA = 8  # candidates fetched beyond ``top`` to survive the exact common-time check
 _GROUP = 64  # column group width of the block top-k
 
@@ -64,6 +72,8 @@ class MatchProblem:
     e_group: np.ndarray
     group_mentors: list[np.ndarray]
     _text_cache: dict = field(default_factory=dict)
+    #: Common minutes a week by (entrepreneur availability pattern, mentor pattern), when small enough.
+    pattern_minutes: np.ndarray | None = None
 
     @property
     def weights(self) -> np.ndarray:
@@ -84,9 +94,17 @@ class MatchProblem:
         """Boolean mask over mentors that entrepreneur ``i`` may be matched to (all hard constraints + time)."""
         mask = np.zeros(len(self.mentors), dtype=bool)
         cand = self.group_mentors[self.e_group[i]]
-        ok = common_minutes(self.ents.bitmaps[i][None, :], self.ments.bitmaps[cand]) > 0
+        ok = self.common_time(np.full(len(cand), i), cand) > 0
         mask[cand[ok]] = True
         return mask
+
+    def common_time(self, ei: np.ndarray, mj: np.ndarray) -> np.ndarray:
+        """Minutes a week that entrepreneurs ``ei`` and mentors ``mj`` are both free (broadcast)."""
+        ei, mj = np.asarray(ei), np.asarray(mj)
+        if self.pattern_minutes is not None:
+            return self.pattern_minutes[self.ents.extra["pattern"][ei], self.ments.extra["pattern"][mj]]
+        ei, mj = np.broadcast_arrays(ei, mj)
+        return common_minutes(self.ents.bitmaps[ei], self.ments.bitmaps[mj])
 
 
 def _e_signature(e: Entrepreneur) -> tuple:
@@ -135,34 +153,68 @@ def build_problem(
         "problem: %d entrepreneurs in %d groups, %d mentors (%d with free places), %d feature columns",
         len(entrepreneurs), len(esig), len(mentors), int(open_.sum()), E.shape[1],
     )  # fmt: skip
-    return MatchProblem(entrepreneurs, mentors, scorer, ents, ments, E, M, scorer.intercept_, free, e_group, group_mentors)
+    problem = MatchProblem(entrepreneurs, mentors, scorer, ents, ments, E, M, scorer.intercept_, free, e_group, group_mentors)
+    problem.pattern_minutes = _pattern_minutes(ents, ments)
+    return problem
+
+
+def _pattern_minutes(ents: SideBlocks, ments: SideBlocks, limit: int = 4_000_000) -> np.ndarray | None:
+    """Common minutes for every pair of availability patterns (people share few), or None if too many."""
+    _, e_first = np.unique(ents.extra["pattern"], return_index=True)
+    _, m_first = np.unique(ments.extra["pattern"], return_index=True)
+    if len(e_first) * len(m_first) > limit:
+        return None
+    eb, mb = ents.bitmaps[e_first], ments.bitmaps[m_first]
+    out = np.zeros((len(eb), len(mb)), dtype=np.int32)
+    step = max(1, 200_000 // max(len(mb), 1))
+    for a in range(0, len(eb), step):
+        out[a : a + step] = common_minutes(eb[a : a + step, None, :], mb[None, :, :])
+    return out
 
 
 def topk_rows(S: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Column indexes and values of the ``k`` largest entries of every row, best first.
+    """Column indexes and values of the ``k`` largest entries of every row, best first (ties: lower column).
 
-    For wide rows it first keeps the ``k`` column groups with the largest maxima (the top ``k``
-    entries can only lie in those), so the selection touches each score once.
+    For wide rows the columns are cut into ``_GROUP`` interleaved groups (column ``j`` in group
+    ``j % groups``, so that the group maxima are a fast reduction over contiguous memory); the
+    ``k``-th largest group maximum is a threshold that at least ``k`` entries reach, so only the
+    few entries at or above it are sorted.
     """
     B, n = S.shape
     k = min(k, n)
-    if k <= 0:
+    if k <= 0 or B == 0:
         return np.zeros((B, 0), dtype=np.int64), np.zeros((B, 0), dtype=S.dtype)
-    if n <= 4 * _GROUP or k * _GROUP * 2 >= n:
-        idx = np.argpartition(S, n - k, axis=1)[:, n - k :] if k < n else np.broadcast_to(np.arange(n), (B, n)).copy()
-    else:
-        groups = -(-n // _GROUP)
-        pad = groups * _GROUP - n
-        P = np.pad(S, ((0, 0), (0, pad)), constant_values=-np.inf) if pad else S
-        G = P.reshape(B, groups, _GROUP)
-        gmax = G.max(axis=2)
-        gsel = np.argpartition(gmax, groups - k, axis=1)[:, groups - k :]
-        sub = np.take_along_axis(G, gsel[:, :, None], axis=1).reshape(B, k * _GROUP)
-        pos = np.argpartition(sub, k * _GROUP - k, axis=1)[:, k * _GROUP - k :]
-        idx = gsel[np.arange(B)[:, None], pos // _GROUP] * _GROUP + pos % _GROUP
-    vals = np.take_along_axis(S, idx, axis=1)
-    order = np.argsort(-vals, axis=1, kind="stable")
-    return np.take_along_axis(idx, order, axis=1), np.take_along_axis(vals, order, axis=1)
+    groups = n // _GROUP
+    if groups < 2 * k:
+        if n <= 4 * _GROUP:
+            idx = np.broadcast_to(np.arange(n), (B, n))
+        else:
+            idx = np.argpartition(S, n - k, axis=1)[:, n - k :]
+        vals = np.take_along_axis(S, idx, axis=1)
+        order = np.lexsort((idx, -vals), axis=1)[:, :k]
+        return np.take_along_axis(idx, order, axis=1), np.take_along_axis(vals, order, axis=1)
+    gmax = S[:, : groups * _GROUP].reshape(B, _GROUP, groups).max(axis=1)
+    threshold = np.partition(gmax, groups - k, axis=1)[:, groups - k]
+    flat = np.flatnonzero(threshold[:, None] <= S)
+    r, col = np.divmod(flat, n)
+    val = S.reshape(-1)[flat]
+    # sorted by row, value descending, column (one int64 sort when the three fit in 63 bits)
+    col_bits = max(int(n - 1).bit_length(), 1)
+    if int(B).bit_length() + 32 + col_bits <= 63:
+        key = (r << (32 + col_bits)) | (_descending_bits(val).astype(np.int64) << col_bits) | col
+        order = np.argsort(key)
+    else:  # pragma: no cover - more than 2**20 mentors in one block
+        order = np.lexsort((col, _descending_bits(val), r))
+    r, col, val = r[order], col[order], val[order]
+    pick = np.searchsorted(r, np.arange(B))[:, None] + np.arange(k)
+    return col[pick], val[pick]
+
+
+def _descending_bits(v: np.ndarray) -> np.ndarray:
+    """Unsigned 32-bit keys whose ascending order is the descending order of the float32 values."""
+    i = np.ascontiguousarray(v, dtype=np.float32).view(np.int32)
+    asc = np.where(i < 0, ~i, i | np.int32(-(2**31))).view(np.uint32)  # ascending order of the floats
+    return np.uint32(0xFFFFFFFF) - asc
 
 
 def iter_blocks(problem: MatchProblem, rows: np.ndarray | None = None, block_size: int = DEFAULT_BLOCK) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -180,6 +232,55 @@ def iter_blocks(problem: MatchProblem, rows: np.ndarray | None = None, block_siz
             yield part[start : start + block_size], cand
 
 
+def map_blocks(
+    problem: MatchProblem,
+    work: Callable[[np.ndarray, np.ndarray, np.ndarray], T],
+    rows: np.ndarray | None = None,
+    block_size: int = DEFAULT_BLOCK,
+    workers: int | None = None,
+) -> Iterator[tuple[np.ndarray, np.ndarray, T]]:
+    """``work(rows, mentors, S)`` on every block with feasible mentors, in up to ``workers`` threads.
+
+    ``S`` is the block's float32 score matrix (one GEMM with one BLAS thread per worker, so that the
+    threads do not oversubscribe the cores; numpy releases the GIL in GEMM, partition and reductions).
+    Yields ``(rows, mentors, result)`` in block order.
+    """
+    workers = workers or WORKERS
+    mt_cache: dict[int, np.ndarray] = {}
+
+    def job(blk: np.ndarray, cand: np.ndarray, Mt: np.ndarray) -> T:
+        S = problem.E[blk] @ Mt
+        S += np.float32(problem.intercept)
+        return work(blk, cand, S)
+
+    def mentor_matrix(cand: np.ndarray) -> np.ndarray:
+        key = id(cand)
+        if key not in mt_cache:
+            mt_cache.clear()
+            mt_cache[key] = np.ascontiguousarray(problem.M[cand].T)
+        return mt_cache[key]
+
+    blocks = ((blk, cand) for blk, cand in iter_blocks(problem, rows, block_size) if len(cand))
+    if workers <= 1:
+        for blk, cand in blocks:
+            yield blk, cand, job(blk, cand, mentor_matrix(cand))
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
+        pending: deque = deque()
+        for blk, cand in blocks:
+            pending.append((blk, cand, pool.submit(job, blk, cand, mentor_matrix(cand))))
+            if len(pending) > 2 * workers:
+                b, c, f = pending.popleft()
+                yield b, c, f.result()
+        while pending:
+            b, c, f = pending.popleft()
+            yield b, c, f.result()
+
+
 def top_feasible(problem: MatchProblem, rows: np.ndarray, cand: np.ndarray, S: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """The best ``k`` mentors of each row of ``S`` that share free time; (mentor index or -1, score)."""
     B = len(rows)
@@ -190,7 +291,7 @@ def top_feasible(problem: MatchProblem, rows: np.ndarray, cand: np.ndarray, S: n
     kk = min(k + _EXTRA, len(cand))
     idx, vals = topk_rows(S, kk)
     mi = cand[idx]
-    ok = common_minutes(problem.ents.bitmaps[rows][:, None, :], problem.ments.bitmaps[mi]) > 0
+    ok = problem.common_time(rows[:, None], mi) > 0
     short = np.flatnonzero((ok.sum(axis=1) < k) & (kk < len(cand)))
     vals = np.where(ok, vals.astype(np.float64), -np.inf)
     order = np.argsort(-vals, axis=1, kind="stable")[:, :k]
@@ -199,35 +300,42 @@ def top_feasible(problem: MatchProblem, rows: np.ndarray, cand: np.ndarray, S: n
     n = sel_v.shape[1]
     out_m[:, :n] = np.where(np.isfinite(sel_v), sel_m, -1)
     out_s[:, :n] = sel_v
-    for r in short:  # rare: most of the best mentors share no time with this entrepreneur
-        okr = common_minutes(problem.ents.bitmaps[rows[r]][None, :], problem.ments.bitmaps[cand]) > 0
-        row = np.where(okr, S[r].astype(np.float64), -np.inf)
-        top = np.argsort(-row, kind="stable")[:k]
-        good = np.isfinite(row[top])
-        out_m[r] = -1
-        out_s[r] = -np.inf
-        out_m[r, : good.sum()] = cand[top[good]]
-        out_s[r, : good.sum()] = row[top[good]]
+    for a in range(0, len(short), 256):  # most of the best mentors share no time with these rows
+        part = short[a : a + 256]
+        ok_all = problem.common_time(rows[part][:, None], cand[None, :]) > 0
+        idx, v = topk_rows(np.where(ok_all, S[part, : len(cand)], np.float32(-np.inf)), k)
+        v = v.astype(np.float64)
+        good = np.isfinite(v)
+        out_m[part] = -1
+        out_s[part] = -np.inf
+        out_m[part, : idx.shape[1]] = np.where(good, cand[idx], -1)
+        out_s[part, : idx.shape[1]] = v
     return out_m, out_s
 
 
-def rank_arrays(problem: MatchProblem, top: int = 10, block_size: int = DEFAULT_BLOCK, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def rank_arrays(
+    problem: MatchProblem, top: int = 10, block_size: int = DEFAULT_BLOCK, rows: np.ndarray | None = None, workers: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For every entrepreneur row: the indexes (-1 for none) and scores of its best ``top`` mentors.
 
     Returns ``(rows, mentor_index[n, top], score[n, top])`` with rows in the input order.
     """
     rows_all = np.arange(len(problem.entrepreneurs)) if rows is None else np.asarray(rows, dtype=np.int64)
-    pos = {int(r): p for p, r in enumerate(rows_all)} if rows is not None else None
+    pos = None
+    if rows is not None:
+        pos = np.full(len(problem.entrepreneurs), -1, dtype=np.int64)
+        pos[rows_all] = np.arange(len(rows_all))
     out_m = np.full((len(rows_all), top), -1, dtype=np.int64)
     out_s = np.full((len(rows_all), top), -np.inf, dtype=np.float64)
-    for blk, cand in iter_blocks(problem, rows_all, block_size):
-        if len(cand) == 0:
-            continue
-        S = problem.scores(blk, cand)
-        m, s = top_feasible(problem, blk, cand, S, top)
-        at = blk if pos is None else np.array([pos[int(r)] for r in blk])
+    work = partial(_top_of_block, problem, top)
+    for blk, _, (m, s) in map_blocks(problem, work, rows_all, block_size, workers):
+        at = blk if pos is None else pos[blk]
         out_m[at], out_s[at] = m, s
     return rows_all, out_m, out_s
+
+
+def _top_of_block(problem: MatchProblem, top: int, blk: np.ndarray, cand: np.ndarray, S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return top_feasible(problem, blk, cand, S, top)
 
 
 # --- explanations ---------------------------------------------------------------------------------
@@ -346,72 +454,138 @@ def short_reasons(reasons: tuple[Reason, ...], limit: int = 4) -> tuple[Reason, 
 # --- the same reasons as text, for many pairs at once (the CSV commands) --------------------------
 
 
-def _masks(items: Sequence[tuple[str, ...]], vocab: dict[str, int]) -> np.ndarray:
-    out = np.zeros(len(items), dtype=np.int64)
-    for n, xs in enumerate(items):
-        v = 0
+def _mask_codes(items: Iterable[tuple[str, ...]], vocab: dict[str, int]) -> np.ndarray:
+    """A bit mask per item (bit ``vocab[x]`` for each known ``x``), computed once per distinct item."""
+    codes, distinct = value_codes(items)
+    masks = np.zeros(len(distinct) + 1, dtype=np.int64)
+    for n, xs in enumerate(distinct):
         for x in xs:
             b = vocab.get(x)
             if b is not None:
-                v |= 1 << b
-        out[n] = v
+                masks[n] |= 1 << b
+    return masks[codes]
+
+
+def _reason_cache(problem: MatchProblem) -> dict:
+    """Per-person codes of everything the reasons depend on (computed once per problem)."""
+    cache = problem._text_cache
+    if cache:
+        return cache
+    from matching.features import KECAMATAN_CODES, SECTOR_CODES, SUPPORT_CODES
+
+    ents, ments = problem.entrepreneurs, problem.mentors
+    langs = sorted({x for p in (*ents, *ments) for x in p.languages if x != "id"})[:62]
+    lv = {x: b for b, x in enumerate(langs)}
+    sv = {x: b for b, x in enumerate(SUPPORT_CODES)}
+    m_sectors, m_sector_list = value_codes(m.sectors for m in ments)
+    sector_index = {x: i for i, x in enumerate(SECTOR_CODES)}
+    stage_index = {x: i for i, x in enumerate(STAGES)}
+    mode_w = problem.ments.blocks["proximity"].max(axis=1) if len(ments) else np.zeros(0, dtype=np.float32)
+    needs_w = problem.ents.blocks["needs_covered"].max(axis=1) if len(ents) else np.zeros(0, dtype=np.float32)
+    cache.update(
+        langs=langs,
+        e_lang=_mask_codes((e.languages for e in ents), lv),
+        m_lang=_mask_codes((m.languages for m in ments), lv),
+        e_needs=_mask_codes((e.needs for e in ents), sv),
+        m_exp=_mask_codes((m.expertise for m in ments), sv),
+        e_needs_w=needs_w.astype(np.float64),
+        e_sector=np.fromiter((sector_index[e.sector] for e in ents), dtype=np.int64, count=len(ents)),
+        m_sectors=m_sectors,
+        m_sector_list=m_sector_list,
+        e_online=problem.ents.extra["mode"] == 1,
+        m_online=problem.ments.extra["mode"] == 1,
+        m_mode_w=mode_w.astype(np.float64),
+        e_stage=np.fromiter((stage_index[e.stage] for e in ents), dtype=np.int64, count=len(ents)),
+        sectors=SECTOR_CODES,
+        support=SUPPORT_CODES,
+        kec=KECAMATAN_CODES,
+    )
+    return cache
+
+
+def _feature_values(problem: MatchProblem, ei: np.ndarray, mj: np.ndarray) -> np.ndarray:
+    """``pair_features`` of the pairs, from per-person codes instead of whole feature blocks (same values)."""
+    c = _reason_cache(problem)
+    ents, ments = problem.ents.blocks, problem.ments.blocks
+    col = {f: k for k, f in enumerate(FEATURES)}
+    out = np.zeros((len(ei), len(FEATURES)))
+    es = c["e_stage"][ei]
+    out[:, col["sector"]] = ments["sector"][mj, c["e_sector"][ei]]
+    out[:, col["stage_fit"]] = ments["stage_fit"][mj, es]
+    out[:, col["stage_gap"]] = ments["stage_gap"][mj, es]
+    out[:, col["needs_covered"]] = np.bitwise_count(c["e_needs"][ei] & c["m_exp"][mj]) * c["e_needs_w"][ei]
+    out[:, col["proximity"]] = ents["proximity"][ei, problem.ments.kec[mj]].astype(np.float64) * c["m_mode_w"][mj]
+    out[:, col["languages_extra"]] = np.bitwise_count(c["e_lang"][ei] & c["m_lang"][mj])
+    if problem.pattern_minutes is not None:
+        e_pat, m_pat = problem.ents.extra["pattern"], problem.ments.extra["pattern"]
+        _, e_first = np.unique(e_pat, return_index=True)
+        _, m_first = np.unique(m_pat, return_index=True)
+        cos = np.einsum("ik,jk->ij", ents["time_match"][e_first], ments["time_match"][m_first], dtype=np.float64)
+        out[:, col["time_match"]] = cos[e_pat[ei], m_pat[mj]]
+    else:
+        out[:, col["time_match"]] = np.einsum("ij,ij->i", ents["time_match"][ei], ments["time_match"][mj], dtype=np.float64)
+    if ents["bio_similarity"].shape[1]:
+        out[:, col["bio_similarity"]] = np.einsum("ij,ij->i", ents["bio_similarity"][ei], ments["bio_similarity"][mj], dtype=np.float64)
+    out[:, col["mentor_acceptance"]] = ments["mentor_acceptance"][mj, 0]
+    out[:, col["mentor_rating"]] = ments["mentor_rating"][mj, 0]
     return out
 
 
-def _by_unique(keys: np.ndarray, make: Callable[[int], str]) -> np.ndarray:
-    uniq, inverse = np.unique(keys, return_inverse=True)
-    texts = np.array([make(int(k)) for k in uniq], dtype=object)
-    return texts[inverse]
+@dataclass
+class ReasonLines:
+    """The short reasons of many pairs: ``texts`` (distinct phrases) and, per pair, the indexes of the
+    phrases shown, in order (``-1`` pads)."""
+
+    texts: list[str]
+    shown: np.ndarray
+
+    def lines(self) -> list[str]:
+        """Each pair's reasons joined with '; '."""
+        texts = self.texts
+        return ["; ".join(texts[t] for t in row if t >= 0) for row in self.shown.tolist()]
 
 
-def reason_texts(problem: MatchProblem, ei: np.ndarray, mj: np.ndarray, lang: str = "en", limit: int = 4) -> list[str]:
-    """The short reasons line of every pair (ei[p], mj[p]), as :func:`pair_reasons` would give it.
+def reason_lines(problem: MatchProblem, ei: np.ndarray, mj: np.ndarray, lang: str = "en", limit: int = 4, chunk: int = 262_144) -> ReasonLines:
+    """The short reasons of every pair (ei[p], mj[p]) as phrase indexes: what :func:`reason_texts` joins.
 
-    Vectorised: each kind of reason is phrased once per distinct value, then the ``limit`` largest
-    positive contributions of every pair are joined with '; '.
+    Each kind of reason is phrased once per distinct value (sector relation, covered needs, stage,
+    distance, shared languages, common hours, bio, the mentor's record), then the ``limit`` largest
+    positive contributions of every pair are picked with a few vectorised passes.
     """
     ei = np.asarray(ei, dtype=np.int64)
     mj = np.asarray(mj, dtype=np.int64)
+    texts: list[str] = []
+    index: dict[str, int] = {}
+    shown = np.full((len(ei), limit), -1, dtype=np.int32)
+    for a in range(0, len(ei), chunk):
+        shown[a : a + chunk] = _reason_chunk(problem, ei[a : a + chunk], mj[a : a + chunk], lang, limit, texts, index)
+    return ReasonLines(texts, shown)
+
+
+def _reason_chunk(
+    problem: MatchProblem, ei: np.ndarray, mj: np.ndarray, lang: str, limit: int, texts: list[str], index: dict[str, int]
+) -> np.ndarray:
     P = len(ei)
-    if P == 0:
-        return []
-    ents, ments = problem.entrepreneurs, problem.mentors
-    feats = pair_features(problem.ents, problem.ments, ei, mj)
+    c = _reason_cache(problem)
+    feats = _feature_values(problem, ei, mj)
     contrib = feats * problem.weights
     col = {f: k for k, f in enumerate(FEATURES)}
-    cache = problem._text_cache
-    if not cache:
-        from matching.features import KECAMATAN_CODES, SECTOR_CODES, SUPPORT_CODES
-
-        langs = sorted({x for p in (*ents, *ments) for x in p.languages if x != "id"})[:62]
-        lv = {x: b for b, x in enumerate(langs)}
-        sv = {x: b for b, x in enumerate(SUPPORT_CODES)}
-        msec: dict[tuple[str, ...], int] = {}
-        cache.update(
-            langs=langs,
-            e_lang=_masks([e.languages for e in ents], lv),
-            m_lang=_masks([m.languages for m in ments], lv),
-            e_needs=_masks([e.needs for e in ents], sv),
-            m_exp=_masks([m.expertise for m in ments], sv),
-            e_sector=np.array([SECTOR_CODES.index(e.sector) for e in ents], dtype=np.int64),
-            m_sectors=np.array([msec.setdefault(m.sectors, len(msec)) for m in ments], dtype=np.int64),
-            m_sector_list=list(msec),
-            e_online=np.array([e.mode == "online" for e in ents]),
-            m_online=np.array([m.mode == "online" for m in ments]),
-            e_stage=np.array([STAGES.index(e.stage) for e in ents], dtype=np.int64),
-            m_stages=_masks([m.stages for m in ments], {s: b for b, s in enumerate(STAGES)}),
-            sectors=SECTOR_CODES,
-            support=SUPPORT_CODES,
-            kec=KECAMATAN_CODES,
-        )
-    c = cache
-    texts = np.full((P, 9), "", dtype=object)
+    ids = np.full((P, 9), -1, dtype=np.int32)
     weights = np.full((P, 9), -np.inf)
 
-    # sector
+    def phrase(slot: int, has: np.ndarray | None, keys: np.ndarray, make: Callable[[int], str], weight: np.ndarray) -> None:
+        at = slice(None) if has is None else has
+        k = keys if has is None else keys[has]
+        if len(k) == 0:
+            return
+        uniq, inverse = np.unique(k, return_inverse=True)
+        table = np.array([index.setdefault(t, len(index)) for t in (make(int(u)) for u in uniq)], dtype=np.int32)
+        if len(index) > len(texts):
+            texts.extend(list(index)[len(texts) :])
+        ids[at, slot] = table[inverse]
+        weights[at, slot] = weight if has is None else weight[has]
+
     n_sets = len(c["m_sector_list"])
-    skey = c["e_sector"][ei] * n_sets + c["m_sectors"][mj]
-    has = feats[:, col["sector"]] > 0
 
     def sector_text(k: int) -> str:
         sector = c["sectors"][k // n_sets]
@@ -421,73 +595,76 @@ def reason_texts(problem: MatchProblem, ei: np.ndarray, mj: np.ndarray, lang: st
         related = next((s for s in msecs if sector_relation(sector, (s,)) > 0), None)
         return reason("related_sector", sector=sector, mentor_sector=related).text(lang) if related else ""
 
-    if has.any():
-        texts[has, 0] = _by_unique(skey[has], sector_text)
-        weights[has, 0] = contrib[has, col["sector"]]
-    # needs
+    phrase(0, feats[:, col["sector"]] > 0, c["e_sector"][ei] * n_sets + c["m_sectors"][mj], sector_text, contrib[:, col["sector"]])
     covered = c["e_needs"][ei] & c["m_exp"][mj]
-    has = covered > 0
-    if has.any():
-        texts[has, 1] = _by_unique(
-            covered[has],
-            lambda k: reason("needs_covered", areas=",".join(a for b, a in enumerate(c["support"]) if k >> b & 1)).text(lang),
-        )
-        weights[has, 1] = contrib[has, col["needs_covered"]]
-    # stage
-    fit = (c["m_stages"][mj] >> c["e_stage"][ei]) & 1
-    texts[:, 2] = _by_unique(
+    phrase(
+        1,
+        covered > 0,
+        covered,
+        lambda k: reason("needs_covered", areas=",".join(a for b, a in enumerate(c["support"]) if k >> b & 1)).text(lang),
+        contrib[:, col["needs_covered"]],
+    )
+    fit = feats[:, col["stage_fit"]] > 0
+    phrase(
+        2,
+        None,
         c["e_stage"][ei] * 2 + fit,
         lambda k: reason("stage_fit" if k % 2 else "stage_outside", stage=STAGES[k // 2]).text(lang),
+        contrib[:, col["stage_fit"]] + contrib[:, col["stage_gap"]],
     )
-    weights[:, 2] = contrib[:, col["stage_fit"]] + contrib[:, col["stage_gap"]]
-    # place
     online = c["e_online"][ei] | c["m_online"][mj]
     nk = len(c["kec"])
-    pkey = np.where(online, -1, problem.ents.kec[ei] * nk + problem.ments.kec[mj])
-    texts[:, 3] = _by_unique(
-        pkey,
+    phrase(
+        3,
+        None,
+        np.where(online, -1, problem.ents.kec[ei] * nk + problem.ments.kec[mj]),
         lambda k: reason("online").text(lang)
         if k < 0
         else reason("distance", km=f"{distance_km(c['kec'][k // nk], c['kec'][k % nk]):.1f}").text(lang),
+        contrib[:, col["proximity"]],
     )
-    weights[:, 3] = contrib[:, col["proximity"]]
-    # languages beyond Indonesian
     shared = c["e_lang"][ei] & c["m_lang"][mj]
-    has = shared > 0
-    if has.any():
-        texts[has, 4] = _by_unique(
-            shared[has],
-            lambda k: reason("languages", languages=", ".join(x for b, x in enumerate(c["langs"]) if k >> b & 1)).text(lang),
-        )
-        weights[has, 4] = contrib[has, col["languages_extra"]]
-    # common time
-    minutes = common_minutes(problem.ents.bitmaps[ei], problem.ments.bitmaps[mj])
-    texts[:, 5] = _by_unique(minutes, lambda k: reason("common_time", hours=_hours(k)).text(lang))
-    weights[:, 5] = contrib[:, col["time_match"]]
-    # bio
-    has = feats[:, col["bio_similarity"]] >= 0.3
-    texts[has, 6] = reason("similar_bio").text(lang)
-    weights[has, 6] = contrib[has, col["bio_similarity"]]
-    # mentor's record
+    phrase(
+        4,
+        shared > 0,
+        shared,
+        lambda k: reason("languages", languages=", ".join(x for b, x in enumerate(c["langs"]) if k >> b & 1)).text(lang),
+        contrib[:, col["languages_extra"]],
+    )
+    minutes = problem.common_time(ei, mj)
+    phrase(5, None, minutes, lambda k: reason("common_time", hours=_hours(k)).text(lang), contrib[:, col["time_match"]])
+    bio = feats[:, col["bio_similarity"]] >= 0.3
+    phrase(6, bio, np.zeros(P, dtype=np.int64), lambda k: reason("similar_bio").text(lang), contrib[:, col["bio_similarity"]])
     extra = problem.ments.extra
     n, acc, rn, rsum = extra["proposals"][mj], extra["accepted"][mj], extra["ratings"][mj], extra["rating_sum"][mj]
     has = n >= 3
-    if has.any():
-        tenths = np.rint(10 * acc[has] / n[has]).astype(np.int64)
-        texts[has, 7] = _by_unique(tenths, lambda k: reason("acceptance", accepted=k).text(lang))
-        weights[has, 7] = contrib[has, col["mentor_acceptance"]]
+    tenths = np.rint(10 * acc / np.maximum(n, 1)).astype(np.int64)
+    phrase(7, has, tenths, lambda k: reason("acceptance", accepted=k).text(lang), contrib[:, col["mentor_acceptance"]])
     has = rn >= 2
-    if has.any():
-        tenth = np.rint(10 * rsum[has] / rn[has]).astype(np.int64)
-        texts[has, 8] = _by_unique(tenth, lambda k: reason("rating", rating=f"{k / 10:.1f}").text(lang))
-        weights[has, 8] = contrib[has, col["mentor_rating"]]
+    tenth = np.rint(10 * rsum / np.maximum(rn, 1)).astype(np.int64)
+    phrase(8, has, tenth, lambda k: reason("rating", rating=f"{k / 10:.1f}").text(lang), contrib[:, col["mentor_rating"]])
 
-    order = np.argsort(-weights, axis=1, kind="stable")[:, :limit]
-    top_w = np.take_along_axis(weights, order, axis=1)
-    top_t = np.take_along_axis(texts, order, axis=1)
-    show = top_w > 0
-    show[:, 0] |= ~show.any(axis=1)  # nothing positive: still say the strongest reason
-    out = []
-    for t_row, s_row in zip(top_t.tolist(), show.tolist(), strict=True):
-        out.append("; ".join(t for t, s in zip(t_row, s_row, strict=True) if s and t))
+    # the ``limit`` largest contributions, largest first (ties: the earlier kind); positive ones are
+    # shown, or the strongest alone when none is positive; a reason without a phrase is skipped
+    rows = np.arange(P)
+    out = np.full((P, limit), -1, dtype=np.int32)
+    for pos in range(min(limit, 9)):
+        best = weights.argmax(axis=1)
+        w = weights[rows, best]
+        show = w > 0 if pos else np.ones(P, dtype=bool)
+        out[:, pos] = np.where(show, ids[rows, best], -1)
+        weights[rows, best] = -np.inf
+        ids[rows, best] = -1
+    empty = index.get("")
+    if empty is not None:  # drop phrase-less reasons, keeping the others in order
+        bad = np.flatnonzero((out == empty).any(axis=1))
+        for p in bad:
+            keep = [t for t in out[p] if t >= 0 and t != empty]
+            out[p] = -1
+            out[p, : len(keep)] = keep
     return out
+
+
+def reason_texts(problem: MatchProblem, ei: np.ndarray, mj: np.ndarray, lang: str = "en", limit: int = 4) -> list[str]:
+    """The short reasons line of every pair (ei[p], mj[p]), as :func:`pair_reasons` would give it."""
+    return reason_lines(problem, ei, mj, lang, limit).lines()

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 
 from matching.explain import reasons_text
-from matching.ranking import build_problem, explain_exclusions, rank, rank_arrays, reason_texts
+from matching.ranking import build_problem, explain_exclusions, pair_reasons, rank, rank_arrays, reason_texts
 from matching.synthetic import generate_city
 from tests.matching.people import breaks_hard_constraint, instance, share_time
 
@@ -65,3 +65,30 @@ def test_exclusions_say_why_each_mentor_is_left_out():
         assert (m.id not in out) == ok
     codes = {r.code for rs in out.values() for r in rs}
     assert codes <= {"full", "paused", "no_shared_language", "meets_online_only", "meets_offline_only", "gender_preference", "no_common_time"}
+
+
+def test_bulk_reasons_read_like_the_reasons_of_each_pair():
+    from matching.explain import summary
+
+    city = generate_city(400, 60, seed=8)
+    problem = build_problem(city.entrepreneurs, city.mentors, history=city.history)
+    rows, mi, _ = rank_arrays(problem, top=5)
+    p_idx, r_idx = np.nonzero(mi >= 0)
+    ei, mj = rows[p_idx], mi[p_idx, r_idx]
+
+    def norm(line: str) -> list[set[str]]:  # the bulk path lists areas and languages in vocabulary order
+        return [set(phrase.replace(",", " ").split()) for phrase in line.split("; ")]
+
+    for lang in ("en", "id"):
+        bulk = reason_texts(problem, ei, mj, lang)
+        one_by_one = [reasons_text(summary(pair_reasons(problem, int(i), int(j)), 4), lang) for i, j in zip(ei, mj, strict=True)]
+        assert list(map(norm, bulk)) == list(map(norm, one_by_one))
+
+
+def test_ranking_in_threads_equals_one_thread():
+    city = generate_city(700, 400, seed=12, n_history=0)
+    problem = build_problem(city.entrepreneurs, city.mentors)
+    one = rank_arrays(problem, top=10, block_size=100, workers=1)
+    two = rank_arrays(problem, top=10, block_size=100, workers=2)
+    for a, b in zip(one, two, strict=True):
+        np.testing.assert_array_equal(a, b)
