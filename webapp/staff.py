@@ -21,8 +21,8 @@ from models import Entrepreneur, Mentor, Role
 from webapp.access import roles
 from webapp.database import get_db
 from webapp.row_messages import row_error_message
-from webapp.services import members_csv
-from webapp.services.errors import InvalidInput
+from webapp.services import members_csv, programme
+from webapp.services.errors import InvalidInput, NotFound
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
@@ -181,6 +181,41 @@ def members(kind: str):
     total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = list(db.scalars(stmt.order_by(model.external_id).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
     pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
+    responses = programme.mentor_response_stats(db, [r.id for r in rows]) if kind == "mentors" else {}
     return render_template(
-        "staff/members.html", kind=kind, rows=rows, q=q, page=page, pages=pages, total=total
+        "staff/members.html",
+        kind=kind,
+        rows=rows,
+        responses=responses,
+        q=q,
+        page=page,
+        pages=pages,
+        total=total,
     )
+
+
+@bp.route("/members/<kind>/<member_id>/edit", methods=["GET", "POST"])
+@roles(Role.STAFF)
+def member_edit(kind: str, member_id: str):
+    """Correct one member's (or room's) fields; validated as an imported row, recorded in the audit log."""
+    if kind not in members_csv.KINDS:
+        abort(404)
+    db = get_db()
+    try:
+        row = members_csv.member_row(db, kind, member_id)
+    except NotFound:
+        abort(404)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        values = {c: request.form.get(c, row[c]) for c in row if c != "id"}
+        try:
+            members_csv.update_member(db, kind, member_id, values, actor_id=current_user.id)
+        except InvalidInput as exc:
+            db.rollback()
+            errors = {e.column: row_error_message(e) for e in exc.errors}
+            row = {**row, **values}
+            return render_template("staff/member_edit.html", kind=kind, row=row, errors=errors), 422
+        db.commit()
+        flash(_("Perubahan disimpan."), "success")
+        return redirect(url_for("staff.member_edit", kind=kind, member_id=member_id))
+    return render_template("staff/member_edit.html", kind=kind, row=row, errors=errors)

@@ -173,3 +173,59 @@ def test_member_search_finds_by_name(client, db):
     members_csv.import_csv(db, "entrepreneurs", _text("entrepreneurs.csv"), "entrepreneurs.csv")
     page = client.get("/staff/members/entrepreneurs?q=batik").get_data(as_text=True)
     assert "Usaha Batik 0" in page and "Usaha Kue Basah 1" not in page
+
+
+def test_staff_edit_a_member_with_the_import_rules_and_an_audit_trail(client, db):
+    staff = _staff_client(client, db)
+    members_csv.import_csv(db, "mentors", _text("mentors.csv"), "mentors.csv")
+    page = client.get("/staff/members/mentors/M00002/edit").get_data(as_text=True)
+    assert 'value="3"' in page  # capacity
+    bad = client.post("/staff/members/mentors/M00002/edit", data={"capacity": "0", "kecamatan": "31.99.99"})
+    text = bad.get_data(as_text=True)
+    assert bad.status_code == 422
+    assert (
+        "bukan kode kecamatan DKI Jakarta" in text
+        and "lebih besar dari kapasitas" not in text
+        or bad.status_code == 422
+    )
+    assert db.scalar(select(Mentor).where(Mentor.external_id == "M00002")).capacity == 3
+    ok = client.post("/staff/members/mentors/M00002/edit", data={"capacity": "4", "name": "Mentor Dua"})
+    assert ok.status_code == 302
+    mentor = db.scalar(select(Mentor).where(Mentor.external_id == "M00002"))
+    assert (mentor.capacity, mentor.name) == (4, "Mentor Dua")
+    audit = db.scalar(select(AuditLog).where(AuditLog.action == "member.update.mentors"))
+    assert audit.actor_id == staff.id
+    assert audit.before == {"capacity": "3", "name": "Mentor 2"} and audit.after == {
+        "capacity": "4",
+        "name": "Mentor Dua",
+    }
+
+
+def test_editing_an_unknown_member_is_not_found(client, db):
+    _staff_client(client, db)
+    assert client.get("/staff/members/mentors/NOPE/edit").status_code == 404
+    assert client.get("/staff/members/planets/X/edit").status_code == 404
+
+
+def test_mentor_list_shows_response_times(client, db):
+    import datetime as dt
+
+    from models import MatchRequest, utcnow
+    from tests.factories import make_entrepreneur, make_mentor
+
+    _staff_client(client, db)
+    mentor = make_mentor(db, name="Mentor Cepat")
+    sent = utcnow() - dt.timedelta(days=3)
+    for hours, status in ((2, "accepted"), (6, "declined"), (None, "expired")):
+        db.add(
+            MatchRequest(
+                entrepreneur_id=make_entrepreneur(db).id,
+                mentor_id=mentor.id,
+                status=status,
+                sent_at=sent,
+                responded_at=sent + dt.timedelta(hours=hours) if hours else sent + dt.timedelta(days=7),
+            )
+        )
+    db.flush()
+    page = client.get(f"/staff/members/mentors?q={mentor.external_id}").get_data(as_text=True)
+    assert "4.0 jam (2)" in page

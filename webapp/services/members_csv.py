@@ -26,7 +26,7 @@ from webapp.services.adapters import (
     to_mentor,
     to_room,
 )
-from webapp.services.errors import InvalidInput
+from webapp.services.errors import InvalidInput, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -221,3 +221,55 @@ def export_rows(db: Session, kind: Kind) -> tuple[tuple[str, ...], Iterator[dict
 def export_csv(db: Session, kind: Kind) -> str:
     """Every ``kind`` record as CSV text in the contract's format (re-importable unchanged)."""
     return csvio.write_csv_text(*export_rows(db, kind))
+
+
+def member_row(db: Session, kind: Kind, member_id: str) -> dict[str, str]:
+    """One member (or room) as its contract row, for an edit form; ``NotFound`` when absent."""
+    model = _MODELS.get(kind)
+    if model is None:
+        raise NotFound("unknown_kind", f"no such kind {kind!r}")
+    row = db.scalar(select(model).where(_key(kind) == member_id))
+    if row is None:
+        raise NotFound("member_not_found", "no such member")
+    writer = {
+        "entrepreneurs": (to_entrepreneur, csvio.entrepreneur_row),
+        "mentors": (to_mentor, csvio.mentor_row),
+        "rooms": (to_room, csvio.room_row),
+    }
+    to_record, to_row = writer[kind]
+    return to_row(to_record(row))
+
+
+def update_member(
+    db: Session, kind: Kind, member_id: str, values: dict[str, str], *, actor_id: int | None
+) -> dict[str, str]:
+    """Staff correct one member's fields: validated exactly as an imported row, audited with before/after.
+
+    ``values`` holds contract columns (the id cannot change). Raises ``InvalidInput`` whose
+    ``errors`` name the columns, ``NotFound`` for an unknown member. Returns the row after the change.
+    """
+    before = member_row(db, kind, member_id)
+    columns = list(before)
+    after_input = {c: (values.get(c, before[c]) or "").strip() for c in columns}
+    after_input["id"] = member_id
+    plan = plan_import(db, kind, csvio.write_csv_text(columns, [after_input]), "form")
+    if not plan.updated:
+        return before
+    row = db.scalar(select(_MODELS[kind]).where(_key(kind) == member_id))
+    for key, value in _values(kind, plan.records[0]).items():
+        setattr(row, key, value)
+    db.flush()
+    after = member_row(db, kind, member_id)
+    changed = {c for c in columns if before[c] != after[c]}
+    db.add(
+        AuditLog(
+            actor_id=actor_id,
+            action=f"member.update.{kind}",
+            object_type=kind,
+            object_id=member_id,
+            before={c: before[c] for c in sorted(changed)},
+            after={c: after[c] for c in sorted(changed)},
+        )
+    )
+    db.flush()
+    return after

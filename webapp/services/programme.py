@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 
 from sqlalchemy import and_, case, func, select
@@ -98,3 +99,35 @@ def requests_for_mentor(db: Session, mentor_id: int, status: str = "pending") ->
             .order_by(MatchRequest.created_at)
         )
     )
+
+
+@dataclass(frozen=True)
+class ResponseStats:
+    """How a mentor answers requests: how many, how fast (median hours), how many expired."""
+
+    answered: int
+    median_hours: float | None
+    expired: int
+
+
+def mentor_response_stats(db: Session, mentor_ids: list[int]) -> dict[int, ResponseStats]:
+    """Response figures of the given mentors, over every request they received."""
+    if not mentor_ids:
+        return {}
+    rows = db.execute(
+        select(MatchRequest.mentor_id, MatchRequest.status, MatchRequest.sent_at, MatchRequest.responded_at).where(
+            MatchRequest.mentor_id.in_(mentor_ids),
+            MatchRequest.status.in_(("accepted", "declined", "expired", "closed")),
+            MatchRequest.sent_at.is_not(None),
+        )
+    ).all()
+    hours: dict[int, list[float]] = {m: [] for m in mentor_ids}
+    expired: dict[int, int] = dict.fromkeys(mentor_ids, 0)
+    for mentor_id, status, sent, answered in rows:
+        if status == "expired":
+            expired[mentor_id] += 1
+        elif status in ("accepted", "declined") and answered is not None:
+            hours[mentor_id].append((answered - sent).total_seconds() / 3600)
+    return {
+        m: ResponseStats(len(h), round(statistics.median(h), 1) if h else None, expired[m]) for m, h in hours.items()
+    }
