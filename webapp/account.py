@@ -15,7 +15,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from models import Role, User
-from webapp.access import login_required
+from webapp.access import login_required, roles
 from webapp.database import get_db
 from webapp.extensions import limiter
 from webapp.services import accounts, personal_data
@@ -81,7 +81,7 @@ def personal_data_download():
 
 
 @bp.post("/me/delete")
-@login_required
+@roles(Role.ENTREPRENEUR, Role.MENTOR)  # staff and admin accounts are closed by an admin, not by themselves
 @limiter.limit("10 per hour", key_func=lambda: f"delete-account:{current_user.id}")
 def delete_account():
     """Delete (anonymise) the person's own account after the password and the typed word."""
