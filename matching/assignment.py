@@ -17,19 +17,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
-from ortools.graph.python import max_flow, min_cost_flow
 
 from matching.explain import Reason, reason, summary
-from matching.features import common_minutes
 from matching.profiles import Entrepreneur, HistoryRecord, Mentor
 from matching.ranking import (
     DEFAULT_BLOCK,
     MatchProblem,
+    _descending_bits,
     build_problem,
     explain_exclusions,
-    iter_blocks,
+    map_blocks,
     pair_reasons,
     top_feasible,
 )
@@ -40,6 +40,8 @@ logger = logging.getLogger(__name__)
 SCALE = 10_000  # score units per 1.0, for integer flow costs
 MAX_ROUNDS = 12
 _ADD_PER_ROW = 16
+#: Entrepreneurs kept per mentor beyond its free places, so that the optimum rarely needs more.
+COLUMN_MARGIN = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,12 +114,18 @@ class AssignmentArrays:
 
 
 class _Graph:
-    """Candidate edges, deduplicated, with per-row bounds for the exactness check."""
+    """Candidate edges, deduplicated, with the bounds that the exactness check needs.
 
-    def __init__(self, n_e: int):
+    ``row_bound[i]``: no feasible pair of entrepreneur ``i`` left out of the graph scores above it
+    (``-inf``: every feasible pair of ``i`` is in). ``col_bound[j]``: the same for mentor ``j``.
+    """
+
+    def __init__(self, n_e: int, n_m: int):
         self.ei: list[np.ndarray] = []
         self.mj: list[np.ndarray] = []
-        self.kth = np.full(n_e, -np.inf)
+        self.row_bound = np.full(n_e, -np.inf)
+        self.col_bound = np.full(n_m, -np.inf)
+        self.keys = np.zeros(0, dtype=np.int64)
 
     def add(self, ei: np.ndarray, mj: np.ndarray) -> None:
         self.ei.append(np.asarray(ei, dtype=np.int64))
@@ -137,23 +145,83 @@ class _Graph:
         return self.keys[pos] == key if len(self.keys) else np.zeros(len(key), dtype=bool)
 
 
-def _candidate_graph(problem: MatchProblem, candidates: int, block_size: int) -> _Graph:
-    graph = _Graph(len(problem.entrepreneurs))
-    ebits, mbits = problem.ents.bitmaps, problem.ments.bitmaps
-    for blk, cand in iter_blocks(problem, None, block_size):
-        if len(cand) == 0:
-            continue
-        S = problem.scores(blk, cand)
-        m, s = top_feasible(problem, blk, cand, S, candidates)
+class _ColumnPool:
+    """Each mentor's best feasible entrepreneurs seen so far (at least ``want[j]`` of them), kept with
+    a running threshold so that a scored block only hands over the few entries above it."""
+
+    def __init__(self, want: np.ndarray):
+        self.want = want
+        self.threshold = np.full(len(want), -np.inf, dtype=np.float32)
+        self.bound = np.full(len(want), -np.inf)  # no entry left out of the pool scores above it
+        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.size = 0
+
+    def add(self, ei: np.ndarray, mj: np.ndarray, s: np.ndarray, cut: np.ndarray, cand: np.ndarray) -> None:
+        np.maximum.at(self.bound, cand, cut.astype(np.float64))
+        self.parts.append((ei, mj, s))
+        self.size += len(ei)
+        if self.size > 4 * len(self.want) + 1_000_000:
+            self.prune()
+
+    def prune(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if not self.parts:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        ei, mj, s = (np.concatenate(x) for x in zip(*self.parts, strict=True))
+        order = np.argsort((mj << 32) | _descending_bits(s).astype(np.int64), kind="stable")
+        ei, mj, s = ei[order], mj[order], s[order]
+        first = np.searchsorted(mj, np.arange(len(self.want)))
+        rank_in_col = np.arange(len(mj)) - first[mj]
+        keep = rank_in_col < self.want[mj]
+        dropped = ~keep
+        np.maximum.at(self.bound, mj[dropped], s[dropped].astype(np.float64))
+        ei, mj, s = ei[keep], mj[keep], s[keep]
+        full = np.flatnonzero((np.bincount(mj, minlength=len(self.want)) >= self.want) & (self.want > 0))
+        last = np.searchsorted(mj, full, side="right") - 1
+        self.threshold[full] = np.maximum(self.threshold[full], s[last])
+        self.parts = [(ei, mj, s)]
+        self.size = len(ei)
+        return ei, mj, s
+
+
+def _candidate_graph(problem: MatchProblem, candidates: int, block_size: int, margin: int = COLUMN_MARGIN) -> _Graph:
+    """One scoring pass: each entrepreneur's best ``candidates`` feasible mentors and each mentor's best
+    ``free + margin`` feasible entrepreneurs, with the bounds on everything left out."""
+    n_e, n_m = len(problem.entrepreneurs), len(problem.mentors)
+    graph = _Graph(n_e, n_m)
+    pool = _ColumnPool(np.where(problem.free > 0, problem.free + margin, 0))
+    rows_of = partial(_graph_block, problem, candidates, pool)
+    for blk, cand, (m, _, bound, col) in map_blocks(problem, rows_of, None, block_size):
         ok = m >= 0
         graph.add(np.broadcast_to(blk[:, None], m.shape)[ok], m[ok])
-        full = ok.all(axis=1) & (len(cand) > candidates)
-        graph.kth[blk] = np.where(full, s[:, -1], -np.inf)  # -inf: every feasible mentor is listed
-        best = S.argmax(axis=0)  # each mentor's best entrepreneur of this block
-        rows = blk[best]
-        keep = common_minutes(ebits[rows], mbits[cand]) > 0
-        graph.add(rows[keep], cand[keep])
+        graph.row_bound[blk] = bound
+        pool.add(*col, cand)
+    ei, mj, _ = pool.prune()
+    graph.add(ei, mj)
+    graph.col_bound = pool.bound
     return graph
+
+
+def _graph_block(
+    problem: MatchProblem, k: int, pool: _ColumnPool, blk: np.ndarray, cand: np.ndarray, S: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    m, s = top_feasible(problem, blk, cand, S, k)
+    full = (m >= 0).all(axis=1) & (len(cand) > k)
+    bound = np.where(full, s[:, -1], -np.inf)  # -inf: every feasible mentor is listed
+    # columns: a cut per mentor that its best ``want`` entries of this block reach (from the maxima
+    # of interleaved row groups), raised to the pool's running threshold
+    B = S.shape[0]
+    want = int(pool.want[cand].max(initial=1))  # the group's mentors all have free places
+    g = B // 8
+    if g >= 2 * want:
+        gmax = S[: g * 8].reshape(8, g, -1).max(axis=0)
+        cut = np.partition(gmax, g - want, axis=0)[g - want]
+    else:
+        cut = np.full(S.shape[1], -np.inf, dtype=np.float32)
+    cut = np.maximum(cut, pool.threshold[cand])
+    r, c = np.nonzero(cut[None, :] <= S)
+    ei, mj = blk[r], cand[c]
+    ok = problem.common_time(ei, mj) > 0
+    return m, s, bound, (ei[ok], mj[ok], S[r[ok], c[ok]], cut)
 
 
 def _solve_flow(
@@ -164,6 +232,8 @@ def _solve_flow(
     um, m_local = np.unique(mj, return_inverse=True)
     ne, nm = len(ue), len(um)
     src, snk = ne + nm, ne + nm + 1
+    from ortools.graph.python import min_cost_flow  # imported by the assign command only
+
     smcf = min_cost_flow.SimpleMinCostFlow()
     tails = np.concatenate([np.full(ne, src), e_local, ne + np.arange(nm), [src]]).astype(np.int32)
     heads = np.concatenate([np.arange(ne), ne + m_local, np.full(nm, snk), [snk]]).astype(np.int32)
@@ -224,18 +294,29 @@ def solve_assignment(
     n_e, n_m = len(problem.entrepreneurs), len(problem.mentors)
     mentor = np.full(n_e, -1, dtype=np.int64)
     score = np.full(n_e, np.nan)
-    graph = _candidate_graph(problem, candidates, block_size)
+    # sized by need: when places are scarce, the mentors' own best candidates carry the optimum
+    places = int(problem.free.sum())
+    k = int(min(candidates, max(1, np.ceil(candidates * places / max(n_e, 1)))))
+    graph = _candidate_graph(problem, k, block_size)
     ei, mj = graph.arrays(n_m)
     if len(ei) == 0:
         return AssignmentArrays(mentor, score, 0, 0, True)
     bound = float(np.abs(problem.weights).sum() * 3 + abs(problem.intercept) + 1)
     lo = -bound
-    big = (n_e + 1) * int(2 * bound * SCALE + 1) + 1
+    big = (min(n_e, places) + 1) * int(2 * bound * SCALE + 1) + 1
     certified = False
     rounds = 0
+    keys, s = graph.keys, problem.pair_scores(ei, mj)
     while True:
         rounds += 1
-        s = problem.pair_scores(ei, mj)
+        if len(keys) != len(graph.keys):  # score only the pairs added since the last round
+            old = np.searchsorted(graph.keys, keys)
+            fresh = np.ones(len(graph.keys), dtype=bool)
+            fresh[old] = False
+            s_all = np.empty(len(graph.keys))
+            s_all[old] = s
+            s_all[fresh] = problem.pair_scores(ei[fresh], mj[fresh])
+            keys, s = graph.keys, s_all
         w = _weights(s, lo, big)
         flow, pot = _solve_flow(n_e, n_m, ei, mj, w, problem.free)
         if pot is None or rounds >= max_rounds:
@@ -259,32 +340,58 @@ def solve_assignment(
 def _violations(
     problem: MatchProblem, graph: _Graph, pot: np.ndarray, lo: float, big: int, block_size: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Feasible pairs outside the graph whose reduced cost is negative (they could improve the flow)."""
-    n_e = len(problem.entrepreneurs)
-    d_e = pot[:n_e]
-    d_m = pot[n_e : n_e + len(problem.mentors)]
-    group_max = np.array([d_m[g].max() if len(g) else 0 for g in problem.group_mentors])
-    limit = d_e - group_max[problem.e_group]
-    kth_w = np.where(np.isfinite(graph.kth), _weights(np.nan_to_num(graph.kth, neginf=lo), lo, big), 0)
-    suspect = np.flatnonzero(np.isfinite(graph.kth) & (kth_w > limit + 1))
+    """Feasible pairs outside the graph whose reduced cost is negative (they could improve the flow).
+
+    A pair left out scores at most ``min(row_bound[i], col_bound[j])``, so it cannot improve the
+    flow when that bound's weight is within ``d[i] - d[j]``. Per group of entrepreneurs this is a
+    dominance query (rows sorted by ``d[i] - W(row_bound[i])``, prefix minima of ``d[i]``); only the
+    mentors it cannot clear are scored exactly against the group.
+    """
+    n_e, n_m = len(problem.entrepreneurs), len(problem.mentors)
+    d_e = pot[:n_e].astype(np.float64)
+    d_m = pot[n_e : n_e + n_m].astype(np.float64)
+    w_row = np.where(np.isfinite(graph.row_bound), _weights(np.nan_to_num(graph.row_bound, neginf=lo), lo, big), 0).astype(np.float64)
+    w_col = np.where(np.isfinite(graph.col_bound), _weights(np.nan_to_num(graph.col_bound, neginf=lo), lo, big), 0).astype(np.float64)
+    a_row = np.where(np.isfinite(graph.row_bound), d_e - w_row, np.inf)  # row i clears j when d[j] <= a_row[i]
+    col_open = np.isfinite(graph.col_bound)  # -inf: every feasible pair of the mentor is in the graph
     add_e, add_m = [], []
-    for blk, cand in iter_blocks(problem, suspect, block_size):
-        S = problem.scores(blk, cand).astype(np.float64)
-        W = big + np.rint((S - lo) * SCALE)
-        slack = W - (d_e[blk][:, None] - d_m[cand][None, :]).astype(np.float64)
-        r, c = np.nonzero(slack > 1)
-        if len(r) == 0:
+    groups = problem.e_group
+    order = np.argsort(groups, kind="stable")
+    cuts = np.flatnonzero(np.diff(groups[order])) + 1
+    for rows in np.split(order, cuts):
+        cand = problem.group_mentors[groups[rows[0]]]
+        cand = cand[col_open[cand]]
+        if len(rows) == 0 or len(cand) == 0:
             continue
-        ok = common_minutes(problem.ents.bitmaps[blk[r]], problem.ments.bitmaps[cand[c]]) > 0
-        ok &= ~graph.contains(blk[r], cand[c], len(problem.mentors))
-        r, c, v = r[ok], c[ok], slack[r[ok], c[ok]]
-        order = np.lexsort((-v, r))
-        r, c = r[order], c[order]
-        first = np.r_[0, np.flatnonzero(np.diff(r)) + 1]
-        rank_in_row = np.arange(len(r)) - np.repeat(first, np.diff(np.r_[first, len(r)]))
-        keep = rank_in_row < _ADD_PER_ROW
-        add_e.append(blk[r[keep]])
-        add_m.append(cand[c[keep]])
+        by_a = np.argsort(a_row[rows], kind="stable")
+        a_sorted = a_row[rows][by_a]
+        prefix_min_d = np.minimum.accumulate(d_e[rows][by_a])
+        n_below = np.searchsorted(a_sorted, d_m[cand] - 0.5, side="right")  # rows with a < d[j] (integers)
+        has = n_below > 0
+        suspect = np.zeros(len(cand), dtype=bool)
+        suspect[has] = prefix_min_d[n_below[has] - 1] < w_col[cand[has]] + d_m[cand[has]] - 0.5
+        if not suspect.any():
+            continue
+        cols = cand[suspect]
+        for start in range(0, len(rows), block_size):
+            blk = rows[start : start + block_size]
+            S = problem.E[blk] @ problem.M[cols].T
+            S += np.float32(problem.intercept)
+            W = big + np.rint((S.astype(np.float64) - lo) * SCALE)
+            slack = W - (d_e[blk][:, None] - d_m[cols][None, :])
+            r, c = np.nonzero(slack > 0.5)
+            if len(r) == 0:
+                continue
+            ok = problem.common_time(blk[r], cols[c]) > 0
+            ok &= ~graph.contains(blk[r], cols[c], n_m)
+            r, c, v = r[ok], c[ok], slack[r[ok], c[ok]]
+            order_rc = np.lexsort((-v, r))
+            r, c = r[order_rc], c[order_rc]
+            first = np.r_[0, np.flatnonzero(np.diff(r)) + 1]
+            rank_in_row = np.arange(len(r)) - np.repeat(first, np.diff(np.r_[first, len(r)]))
+            keep = rank_in_row < _ADD_PER_ROW
+            add_e.append(blk[r[keep]])
+            add_m.append(cols[c[keep]])
     if not add_e:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     return np.concatenate(add_e), np.concatenate(add_m)
@@ -295,6 +402,8 @@ def _max_matched(ei: np.ndarray, mj: np.ndarray, free: np.ndarray) -> int:
     um, m_local = np.unique(mj, return_inverse=True)
     ne, nm = len(ue), len(um)
     src, snk = ne + nm, ne + nm + 1
+    from ortools.graph.python import max_flow
+
     smf = max_flow.SimpleMaxFlow()
     tails = np.concatenate([np.full(ne, src), e_local, ne + np.arange(nm)]).astype(np.int32)
     heads = np.concatenate([np.arange(ne), ne + m_local, np.full(nm, snk)]).astype(np.int32)
@@ -327,15 +436,16 @@ def _fair(
 def unmatched_reasons(problem: MatchProblem, rows: np.ndarray) -> dict[int, tuple[Reason, ...]]:
     """Why each unmatched entrepreneur row got no mentor: no feasible mentor (and why), or all taken."""
     out: dict[int, tuple[Reason, ...]] = {}
+    rows = np.asarray(rows, dtype=np.int64)
+    n_ok = _feasible_counts(problem, rows)
+    taken: dict[int, tuple[Reason, ...]] = {}
     cache: dict[tuple, tuple[Reason, ...]] = {}
-    for i in rows:
-        i = int(i)
-        cand = problem.group_mentors[problem.e_group[i]]
-        if len(cand):
-            n_ok = int((common_minutes(problem.ents.bitmaps[i][None, :], problem.ments.bitmaps[cand]) > 0).sum())
-            if n_ok:
-                out[i] = (reason("mentors_taken", count=n_ok),)
-                continue
+    for i, n in zip(rows.tolist(), n_ok.tolist(), strict=True):
+        if n:
+            if n not in taken:
+                taken[n] = (reason("mentors_taken", count=n),)
+            out[i] = taken[n]
+            continue
         e = problem.entrepreneurs[i]
         key = (problem.e_group[i], e.availability)
         if key not in cache:
@@ -349,6 +459,24 @@ def unmatched_reasons(problem: MatchProblem, rows: np.ndarray) -> dict[int, tupl
                 why = max(counts, key=lambda k: counts[k]) if counts else "full"
                 cache[key] = (reason("no_feasible_mentor", why=why),)
         out[i] = cache[key]
+    return out
+
+
+def _feasible_counts(problem: MatchProblem, rows: np.ndarray) -> np.ndarray:
+    """How many mentors each entrepreneur row may be matched to (hard constraints, free places, time)."""
+    out = np.zeros(len(rows), dtype=np.int64)
+    if problem.pattern_minutes is not None:
+        e_pat, m_pat = problem.ents.extra["pattern"], problem.ments.extra["pattern"]
+        meets = (problem.pattern_minutes > 0).astype(np.int64)
+        for g in np.unique(problem.e_group[rows]):
+            at = np.flatnonzero(problem.e_group[rows] == g)
+            cand = problem.group_mentors[g]
+            per_pattern = meets @ np.bincount(m_pat[cand], minlength=meets.shape[1])
+            out[at] = per_pattern[e_pat[rows[at]]]
+        return out
+    for p, i in enumerate(rows.tolist()):  # pragma: no cover - too many availability patterns for a table
+        cand = problem.group_mentors[problem.e_group[i]]
+        out[p] = int((problem.common_time(np.full(len(cand), i), cand) > 0).sum())
     return out
 
 

@@ -23,6 +23,7 @@ from matching.csvio import (
     read_mentors,
     write_bytes_atomic,
     write_csv_atomic,
+    write_rows_atomic,
 )
 from matching.explain import reasons_text
 from matching.profiles import Entrepreneur, HistoryRecord, Mentor
@@ -177,19 +178,24 @@ def assign_command(args: argparse.Namespace) -> int:
     """``python -m matching assign``: one mentor each for as many as possible, best total score."""
     problem = _problem(args)
     fair = bool(getattr(args, "fair", False))
+    t0 = time.perf_counter()
     sol = solve_assignment(problem, fair=fair)
+    logger.info("assigned in %.2fs", time.perf_counter() - t0)
     report, unmatched = build_report(problem, sol, fair)
     for line in report.lines():
         logger.info("%s", line)
     matched = np.flatnonzero(sol.mentor >= 0)
     texts = dict(zip(matched.tolist(), reason_texts(problem, matched, sol.mentor[matched]), strict=True))
+    phrased: dict[tuple, str] = {}
     rows = []
-    for i, e in enumerate(problem.entrepreneurs):
-        j = int(sol.mentor[i])
+    m_ids = [m.id for m in problem.mentors]
+    for i, (e, j, v) in enumerate(zip(problem.entrepreneurs, sol.mentor.tolist(), sol.score.tolist(), strict=True)):
         if j >= 0:
-            rows.append({"entrepreneur_id": e.id, "mentor_id": problem.mentors[j].id,
-                         "score": f"{sol.score[i]:.4f}", "reasons": texts[i]})  # fmt: skip
+            rows.append((e.id, m_ids[j], f"{v:.4f}", texts[i]))
         else:
-            rows.append({"entrepreneur_id": e.id, "mentor_id": "", "score": "", "reasons": reasons_text(unmatched[i])})
-    write_csv_atomic(args.out, ASSIGN_COLUMNS, rows)
+            why = unmatched[i]
+            if why not in phrased:
+                phrased[why] = reasons_text(why)
+            rows.append((e.id, "", "", phrased[why]))
+    write_rows_atomic(args.out, ASSIGN_COLUMNS, rows)
     return 0

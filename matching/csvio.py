@@ -818,3 +818,18 @@ def csv_field(value: str) -> str:
     buf = io.StringIO(newline="")
     csv.writer(buf, lineterminator="\n").writerow((value, ""))
     return buf.getvalue()[:-2]
+
+
+def write_rows_atomic(path: str | os.PathLike[str], columns: Iterable[str], rows: Iterable[Iterable[Any]]) -> None:
+    """Like :func:`write_csv_atomic` for rows given as tuples in column order (one ``csv.writer`` pass)."""
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f, lineterminator="\n")
+            writer.writerow(list(columns))
+            writer.writerows(rows)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -27,11 +27,11 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, repeat
+from operator import attrgetter
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.decomposition import TruncatedSVD
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+from sklearn.feature_extraction._stop_words import ENGLISH_STOP_WORDS
 from sklearn.utils.validation import check_is_fitted
 
 from matching import reference
@@ -177,10 +177,27 @@ def common_minutes(bitmaps_a: np.ndarray, bitmaps_b: np.ndarray) -> np.ndarray:
 
 
 def value_codes(values: Iterable[object]) -> tuple[np.ndarray, list[object]]:
-    """A code per value (0, 1, ... in order of first appearance) and the distinct values in code order."""
+    """A code per value and the distinct values in code order (order of first appearance).
+
+    Values are hashed once per distinct object (the CSV reader shares one object per distinct
+    cell), so that tuples of windows or languages are not hashed again for every person.
+    """
+    objs = list(values)
+    if not objs:
+        return np.zeros(0, dtype=np.int64), []
+    ids = np.fromiter(map(id, objs), dtype=np.int64, count=len(objs))
+    _, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")  # distinct objects in order of first appearance
     index: dict[object, int] = {}
-    codes = np.fromiter((index.setdefault(v, len(index)) for v in values), dtype=np.int64)
-    return codes, list(index)
+    by_object = np.empty(len(first), dtype=np.int64)
+    by_object[order] = np.fromiter((index.setdefault(objs[f], len(index)) for f in first[order]), dtype=np.int64, count=len(first))
+    return by_object[inverse.reshape(-1)], list(index)
+
+
+def _indexes(values: Iterable[object], index: dict[object, int]) -> np.ndarray:
+    """``index[v]`` for every value, looked up once per distinct value."""
+    codes, distinct = value_codes(values)
+    return np.array([index[v] for v in distinct], dtype=np.int64)[codes] if distinct else np.zeros(0, dtype=np.int64)
 
 
 @dataclass
@@ -247,6 +264,9 @@ class BioText(BaseEstimator, TransformerMixin):
 
     def fit(self, X: Sequence[str], y: object = None) -> BioText:
         """Learn the vocabulary and the SVD from (a sample of) the distinct bios."""
+        from sklearn.decomposition._truncated_svd import TruncatedSVD  # imported when there are bios
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         docs = [d for d in dict.fromkeys(X) if d and d.strip()]
         if len(docs) > self.max_fit_docs:
             rng = np.random.default_rng(self.random_state)
@@ -301,6 +321,10 @@ class BioText(BaseEstimator, TransformerMixin):
         lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(docs))
         flat = list(chain.from_iterable(tokens))
         vocab = v.vocabulary_
+        if flat and isinstance(flat[0], bytes):
+            if getattr(self, "_ascii_vocab", (None,))[0] is not vocab:
+                self._ascii_vocab = (vocab, {t.encode(): j for t, j in vocab.items() if t.isascii()})
+            vocab = self._ascii_vocab[1]
         terms = np.fromiter(map(vocab.get, flat, repeat(-1)), dtype=np.int64, count=len(flat))
         doc = np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
         known = terms >= 0
@@ -316,15 +340,21 @@ class BioText(BaseEstimator, TransformerMixin):
 
 
 _WORD = re.compile(r"\w")
+_ASCII_NON_WORD = bytes(c if c == 0x1F or _WORD.match(chr(c)) else 0x20 for c in range(256))
 
 
-def _word_runs(docs: list[str]) -> list[list[str]] | None:
+def _word_runs(docs: list[str]) -> list[list[str]] | list[list[bytes]] | None:
     """The maximal runs of word characters of every lowercased document (what ``\\b\\w\\w+\\b`` finds,
     plus the one-character runs, which no vocabulary holds), by translating every other character
-    to a space and splitting: several times faster than a regular expression per document."""
+    to a space and splitting: several times faster than a regular expression per document.
+
+    ASCII text gives the tokens as bytes; None when the separator occurs in a document."""
     text = "\x1f".join(docs).lower()
     if text.count("\x1f") != len(docs) - 1:
         return None  # the separator occurs in a bio: take the regular expression path
+    if text.isascii():  # bytes: a 256-entry table and no per-character dictionary lookups
+        data = text.encode("ascii").translate(_ASCII_NON_WORD)
+        return list(map(bytes.split, data.split(b"\x1f")))  # tokens as ASCII bytes
     points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
     present = np.flatnonzero(np.bincount(points)) if len(points) else np.zeros(0, dtype=np.int64)
     table = {int(c): " " for c in present if c != 0x1F and not _WORD.match(chr(c))}
@@ -361,20 +391,19 @@ class ProfileEncoder(BaseEstimator, TransformerMixin):
         return self.encode_entrepreneurs(X)
 
     def _common(self, people: Sequence[Entrepreneur | Mentor]) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
-        n = len(people)
         lang_index = {lang: i for i, lang in enumerate(self.languages_)}
-        lang_codes, lang_sets = value_codes(p.languages for p in people)
+        lang_codes, lang_sets = value_codes(map(attrgetter("languages"), people))
         lang_table = np.zeros((len(lang_sets), len(self.languages_)), dtype=np.float32)
         for c, langs in enumerate(lang_sets):
             for lang in langs:
                 if lang in lang_index:
                     lang_table[c, lang_index[lang]] = 1.0
-        kec = np.fromiter((_KEC_INDEX[p.kecamatan] for p in people), dtype=np.int64, count=n)
-        pattern, windows = value_codes(p.availability for p in people)
+        kec = _indexes(map(attrgetter("kecamatan"), people), _KEC_INDEX)
+        pattern, windows = value_codes(map(attrgetter("availability"), people))
         eff = [effective_availability(w) for w in windows]
         bins = np.array([_bins(w) for w in eff], dtype=np.float32).reshape(len(eff), 7 * len(DAY_PARTS))
         bits = np.array([slot_bitmap(w) for w in eff], dtype=np.uint64).reshape(len(eff), _WORDS)
-        text = self.text_.transform([p.bio for p in people])
+        text = self.text_.transform(list(map(attrgetter("bio"), people)))
         blocks = {"languages_extra": lang_table[lang_codes], "time_match": bins[pattern], "bio_similarity": text}
         return blocks, kec, bits[pattern], pattern
 
@@ -385,15 +414,15 @@ class ProfileEncoder(BaseEstimator, TransformerMixin):
         blocks, kec, bitmaps, pattern = self._common(entrepreneurs)
         rows = np.arange(n)
         sector = np.zeros((n, len(SECTOR_CODES)), dtype=np.float32)
-        sector[rows, np.fromiter((_SECTOR_INDEX[e.sector] for e in entrepreneurs), dtype=np.int64, count=n)] = 1.0
+        sector[rows, _indexes(map(attrgetter("sector"), entrepreneurs), _SECTOR_INDEX)] = 1.0
         stage = np.zeros((n, len(STAGES)), dtype=np.float32)
-        stage[rows, np.fromiter((_STAGE_INDEX[e.stage] for e in entrepreneurs), dtype=np.int64, count=n)] = 1.0
-        need_codes, need_sets = value_codes(e.needs for e in entrepreneurs)
+        stage[rows, _indexes(map(attrgetter("stage"), entrepreneurs), _STAGE_INDEX)] = 1.0
+        need_codes, need_sets = value_codes(map(attrgetter("needs"), entrepreneurs))
         need_table = np.zeros((len(need_sets), len(SUPPORT_CODES)), dtype=np.float32)
         for c, needs in enumerate(need_sets):
             for a in needs:
                 need_table[c, _SUPPORT_INDEX[a]] = 1.0 / len(needs)
-        mode_code = np.fromiter((_MODE_CODE[e.mode] for e in entrepreneurs), dtype=np.int8, count=n)
+        mode_code = _indexes(map(attrgetter("mode"), entrepreneurs), _MODE_CODE).astype(np.int8)
         mode_w = _MODE_WEIGHTS[mode_code]
         proximity = (np.exp(-_DIST / PROXIMITY_KM)[kec] * mode_w[:, None]).astype(np.float32)
         ones = np.ones((n, 1), dtype=np.float32)

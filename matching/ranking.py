@@ -86,9 +86,15 @@ class MatchProblem:
         S += np.float32(self.intercept)
         return S
 
-    def pair_scores(self, ei: np.ndarray, mj: np.ndarray) -> np.ndarray:
+    def pair_scores(self, ei: np.ndarray, mj: np.ndarray, chunk: int = 32_768) -> np.ndarray:
         """Scores of the pairs (ei[p], mj[p]) in float64."""
-        return np.einsum("ij,ij->i", self.E[ei], self.M[mj], dtype=np.float64) + self.intercept
+        ei, mj = np.asarray(ei), np.asarray(mj)
+        out = np.empty(len(ei))
+        for a in range(0, len(ei), chunk):
+            e = self.E[ei[a : a + chunk]].astype(np.float64)
+            e *= self.M[mj[a : a + chunk]]
+            out[a : a + chunk] = e.sum(axis=1)
+        return out + self.intercept
 
     def feasible_mask(self, i: int) -> np.ndarray:
         """Boolean mask over mentors that entrepreneur ``i`` may be matched to (all hard constraints + time)."""

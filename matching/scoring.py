@@ -18,14 +18,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
-import scipy
-import sklearn
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import train_test_split
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -103,6 +97,8 @@ class MatchScorer(ClassifierMixin, BaseEstimator):
         self.classes_ = unique_labels(y)
         if len(self.classes_) != 2:
             raise ValueError(f"MatchScorer needs two outcome classes, got one class ({self.classes_})")
+        from sklearn.linear_model import LogisticRegression  # imported when learning
+
         model = LogisticRegression(C=self.C, max_iter=self.max_iter)
         model.fit(X, y)
         self.n_iter_ = model.n_iter_
@@ -190,6 +186,9 @@ def fit_from_history(
     that of the prior weights, and then refitted on all rows. Otherwise the priors are returned.
     ``metadata_`` records trained_at, rows, heldout_auc, prior_auc and which one was adopted.
     """
+    from sklearn.metrics import roc_auc_score  # imported when learning
+    from sklearn.model_selection import train_test_split
+
     history = list(history)
     X, y = history_training_set(entrepreneurs, mentors, history)
     prior = MatchScorer.from_priors()
@@ -224,6 +223,10 @@ def fit_from_history(
 
 def library_versions() -> dict[str, str]:
     """Versions of the libraries a saved model depends on."""
+    import joblib
+    import scipy
+    import sklearn
+
     return {
         "python": platform.python_version(),
         "numpy": np.__version__,
@@ -236,6 +239,8 @@ def library_versions() -> dict[str, str]:
 
 def save_model(scorer: MatchScorer, path: str | Path) -> None:
     """Save a fitted scorer with its metadata (trained_at, rows, heldout_auc, prior_auc, versions)."""
+    import joblib
+
     check_is_fitted(scorer, "coef_")
     meta = dict(getattr(scorer, "metadata_", {}))
     meta.setdefault("trained_at", dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
@@ -249,6 +254,8 @@ def save_model(scorer: MatchScorer, path: str | Path) -> None:
 
 def load_model(path: str | Path) -> MatchScorer:
     """Load a scorer saved by :func:`save_model`; its ``metadata_`` holds the saved metadata."""
+    import joblib
+
     payload = joblib.load(Path(path))
     if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
         raise ValueError(f"{path} is not a JakMentor match model (format {MODEL_FORMAT})")
