@@ -1,10 +1,12 @@
-"""``/healthz``: is the service up and can it reach its database."""
+"""``/healthz`` (liveness: is the process up and can it reach its database) and ``/readyz``
+(readiness: database reachable, schema at the newest migration, Redis reachable when configured)."""
 
 from __future__ import annotations
 
+import functools
 import logging
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -13,6 +15,8 @@ from webapp.database import get_db
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger(__name__)
+
+RETRY_AFTER = {"Retry-After": "30"}
 
 
 @bp.get("/healthz")
@@ -23,5 +27,64 @@ def healthz():
         get_db().execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
         log.warning("health check: database unreachable: %s", type(exc).__name__)
-        return jsonify(status="unavailable", database="unreachable"), 503, {"Retry-After": "30"}
+        return jsonify(status="unavailable", database="unreachable"), 503, RETRY_AFTER
     return jsonify(status="ok", database="ok")
+
+
+@functools.cache
+def migration_heads() -> frozenset[str]:
+    """The newest revision(s) of the migration scripts (read once per process: they ship with the code)."""
+    from alembic.script import ScriptDirectory
+
+    from models.migrate import alembic_config
+
+    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def _database_state() -> str:
+    """``ok``, ``unreachable`` or ``behind`` (the schema is not at the newest migration)."""
+    from alembic.runtime.migration import MigrationContext
+
+    db = get_db()
+    try:
+        current = frozenset(MigrationContext.configure(db.connection()).get_current_heads())
+    except SQLAlchemyError as exc:
+        log.warning("readiness: database unreachable: %s", type(exc).__name__)
+        return "unreachable"
+    if current != migration_heads():
+        log.warning("readiness: schema at %s, code expects %s", sorted(current), sorted(migration_heads()))
+        return "behind"
+    return "ok"
+
+
+def _redis_state() -> str | None:
+    """``ok`` or ``unreachable`` when ``REDIS_URL`` is set; None when the app runs without Redis."""
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        return None
+    client = current_app.extensions.get("jakmentor.redis")
+    if client is None:
+        import redis
+
+        client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+        current_app.extensions["jakmentor.redis"] = client
+    try:
+        client.ping()
+    except Exception as exc:  # any failure means: not ready (connection, timeout, auth, protocol)
+        log.warning("readiness: redis unreachable: %s", type(exc).__name__)
+        return "unreachable"
+    return "ok"
+
+
+@bp.get("/readyz")
+@public
+def readyz():
+    """200 when this worker can serve: database reachable and migrated to head, Redis reachable if
+    configured; 503 with ``Retry-After`` otherwise (the proxy or orchestrator keeps traffic away)."""
+    checks = {"database": _database_state()}
+    redis_state = _redis_state()
+    if redis_state is not None:
+        checks["redis"] = redis_state
+    if all(v == "ok" for v in checks.values()):
+        return jsonify(status="ok", **checks)
+    return jsonify(status="unavailable", **checks), 503, RETRY_AFTER

@@ -10,7 +10,7 @@ from models import Role
 from tests.factories import login, make_entrepreneur, make_user
 from webapp.access import AUTHENTICATED, PUBLIC
 
-PUBLIC_ENDPOINTS = {"static", "health.healthz", "auth.login", "auth.register", "auth.privacy", "main.home"}
+PUBLIC_ENDPOINTS = {"static", "health.healthz", "health.readyz", "auth.login", "auth.register", "auth.privacy", "main.home"}
 # The JSON API's reference vocabularies, its OpenAPI document and its docs page are public too.
 PUBLIC_ENDPOINTS |= {f"reference.{name}" for name in ("kecamatan", "sectors", "stages", "support_areas")}
 PUBLIC_ENDPOINTS |= {"api_docs.openapi_json", "api_docs.docs", "api_docs.asset"}

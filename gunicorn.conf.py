@@ -1,0 +1,50 @@
+"""gunicorn settings for JakMentor's web process: ``gunicorn -c gunicorn.conf.py 'webapp:create_app()'``.
+
+Every value can be set from the environment; the defaults suit one host behind a reverse proxy.
+"""
+
+import multiprocessing
+import os
+
+from gunicorn.glogging import Logger
+
+#: Where to listen: the proxy (nginx, Caddy) forwards to this address.
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+#: Sync workers (one request at a time each): 2 x cores + 1 unless set. Each worker holds its own
+#: database pool (SQLAlchemy's default 5 + 10 overflow), so workers x hosts x 15 must stay below
+#: PostgreSQL's max_connections (or put PgBouncer in between).
+workers = int(os.environ.get("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1))
+worker_class = "sync"
+#: A request that takes longer than this is killed (its transaction rolls back) and the worker respawned.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+#: Time a worker gets to finish its requests on SIGTERM / reload before it is killed.
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+keepalive = 5
+#: Recycle workers after this many requests (jitter so they do not all restart together).
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "200"))
+#: Addresses of the proxies whose X-Forwarded-* headers gunicorn trusts (the app also needs
+#: TRUST_PROXY_HOPS=1 for ProxyFix).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+class RedactingLogger(Logger):
+    """The access log without secrets: the private calendar feed's key is in its path (/calendar/KEY.ics)."""
+
+    def atoms(self, resp, req, environ, request_time):
+        """gunicorn's atoms, with the calendar key replaced."""
+        atoms = super().atoms(resp, req, environ, request_time)
+        if atoms.get("U", "").startswith("/calendar/"):
+            atoms["U"] = "/calendar/[key].ics"
+        return atoms
+
+
+logger_class = RedactingLogger
+#: Access log on stdout, without the query string (a token could travel in it): %(U)s is the path
+#: only. Remote address, time, method, path, status, bytes, duration in microseconds.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(D)sus'
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+#: The app is built by the factory in each worker after the fork (no shared database connections).
+preload_app = False
