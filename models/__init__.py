@@ -4,7 +4,7 @@ Nothing here imports Flask or commits: callers own their transactions.
 """
 
 from models.base import Base, utcnow
-from models.people import ApiToken, Entrepreneur, Mentor, Role, User
+from models.people import ApiToken, Entrepreneur, Mentor, Role, User, UserSession
 from models.programme import (
     AuditLog,
     CohortRun,
@@ -45,5 +45,6 @@ __all__ = [
     "StatusChange",
     "SupportArea",
     "User",
+    "UserSession",
     "utcnow",
 ]

@@ -134,6 +134,27 @@ class Mentor(Base):
         return 0 if self.paused else max(0, self.capacity - self.active_count)
 
 
+class UserSession(Base):
+    """One login on one device: the server-side record that lets a session cookie be revoked.
+
+    The id is the SHA-256 of a random secret that only the signed session (and remember) cookie
+    carries. A session counts while it is not revoked, not idle too long and not expired.
+    """
+
+    __tablename__ = "user_session"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: The absolute end of the session, whatever its activity.
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    #: Made with "remember me": it outlives the browser and has the longer idle limit.
+    remember: Mapped[bool] = mapped_column(Boolean, default=False)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    user_agent: Mapped[str | None] = mapped_column(String(120))
+    ip: Mapped[str | None] = mapped_column(String(45))
+
+
 class ApiToken(Base):
     """A personal access token for the JSON API; only its SHA-256 hash is stored."""
 

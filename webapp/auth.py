@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import math
 from urllib.parse import urlsplit
@@ -21,7 +22,7 @@ from webapp.access import login_required, public
 from webapp.config import PRIVACY_NOTICE_VERSION
 from webapp.database import get_db
 from webapp.extensions import limiter, login_manager
-from webapp.services import accounts
+from webapp.services import accounts, login_sessions
 from webapp.services.errors import ServiceError
 
 bp = Blueprint("auth", __name__)
@@ -29,10 +30,12 @@ log = logging.getLogger(__name__)
 
 
 class LoginUser:
-    """The logged-in person as Flask-Login sees it: the user row plus the session version."""
+    """The logged-in person as Flask-Login sees it: the user row, the session version and the
+    secret of this device's server-side session (None for a request made with an API token)."""
 
-    def __init__(self, user: User):
+    def __init__(self, user: User, session_secret: str | None = None):
         self.user = user
+        self.session_secret = session_secret
 
     def __getattr__(self, name):
         return getattr(self.user, name)
@@ -45,8 +48,9 @@ class LoginUser:
         return self.user.is_active and self.user.deleted_at is None
 
     def get_id(self) -> str:
-        # The version makes logout-everywhere, password change and deletion revoke old cookies.
-        return f"{self.user.id}:{self.user.session_version}"
+        # What the session and remember cookies carry: the secret names this device's session row
+        # (revoked at logout); the version is the backstop for logout-everywhere and deletion.
+        return f"{self.user.id}:{self.user.session_version}:{self.session_secret or ''}"
 
 
 def init_login(app: Flask) -> None:
@@ -57,12 +61,47 @@ def init_login(app: Flask) -> None:
     access.init_app(app)
 
 
+def session_policy() -> login_sessions.SessionPolicy:
+    """Idle limits and lifetimes of logins, from the configuration."""
+    cfg = current_app.config
+    return login_sessions.SessionPolicy(
+        idle=dt.timedelta(minutes=cfg["SESSION_IDLE_MINUTES"]),
+        lifetime=cfg["PERMANENT_SESSION_LIFETIME"],
+        remember_idle=dt.timedelta(days=cfg["REMEMBER_IDLE_DAYS"]),
+        remember_lifetime=cfg["REMEMBER_COOKIE_DURATION"],
+    )
+
+
+def start_login(user: User, *, remember: bool = False) -> None:
+    """Log ``user`` in on this device: a fresh cookie session and a new server-side session row.
+
+    The caller commits (the row must exist before the next request arrives).
+    """
+    lang = session.get("lang")
+    session.clear()  # a fresh session at login: nothing from before survives
+    if lang:
+        session["lang"] = lang
+    secret = login_sessions.start_session(
+        get_db(),
+        user,
+        session_policy(),
+        remember=remember,
+        user_agent=request.user_agent.string,
+        ip=request.remote_addr,
+    )
+    login_user(LoginUser(user, secret), remember=remember)
+
+
 @login_manager.user_loader
 def _load_user(token: str) -> LoginUser | None:
-    user_id, _sep, version = token.partition(":")
-    if not user_id.isdigit() or not version.isdigit():
+    user_id, version, secret = (token.split(":", 2) + ["", ""])[:3]
+    if not user_id.isdigit() or not version.isdigit() or not secret:
+        return None  # cookies from before server-side sessions name no session: logged out
+    db = get_db()
+    record = login_sessions.active_session(db, secret, int(user_id), session_policy())
+    if record is None:
         return None
-    user = get_db().get(User, int(user_id))
+    user = db.get(User, int(user_id))
     if (
         user is None
         or user.session_version != int(version)
@@ -70,7 +109,9 @@ def _load_user(token: str) -> LoginUser | None:
         or user.deleted_at is not None
     ):
         return None
-    return LoginUser(user)
+    if login_sessions.touch(db, record):
+        db.commit()  # last use, in its own short transaction before the request's work
+    return LoginUser(user, secret)
 
 
 def _login_key() -> str:
@@ -156,22 +197,18 @@ def login():
             user = accounts.authenticate(db, form.email.data, form.password.data)
         except accounts.LoginThrottled as exc:
             db.rollback()
-            log.warning("login throttled (account floor) from %s", request.remote_addr)
+            log.warning("login throttled (account floor)", extra={"event": "login_throttled"})
             minutes = max(1, math.ceil(exc.retry_after / 60))
             flash(_("Terlalu banyak percobaan yang gagal. Coba lagi dalam %(n)d menit.", n=minutes), "error")
             return render_template("auth/login.html", form=form), 429, {"Retry-After": str(exc.retry_after)}
         if user is None:
             db.commit()  # the failed attempt counts, on this account, across all processes
-            log.info("login failed from %s", request.remote_addr)
+            log.info("login failed", extra={"event": "login_failed"})
             flash(_("E-mail atau kata sandi salah."), "error")
             return render_template("auth/login.html", form=form), 401
+        start_login(user, remember=bool(form.remember.data))
         db.commit()
-        lang = session.get("lang")
-        session.clear()  # a fresh session at login: nothing from before survives
-        if lang:
-            session["lang"] = lang
-        login_user(LoginUser(user), remember=bool(form.remember.data))
-        log.info("login ok: user=%s role=%s", user.id, user.role.value)
+        log.info("login ok: user=%s role=%s", user.id, user.role.value, extra={"event": "login_ok"})
         return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
 
@@ -179,7 +216,11 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    """End this session (the cookie is cleared)."""
+    """End this session: its server-side record is revoked, so a copy of the cookie is useless."""
+    db = get_db()
+    login_sessions.revoke(db, current_user.session_secret)
+    db.commit()
+    log.info("logout: user=%s", current_user.id, extra={"event": "logout"})
     logout_user()
     lang = session.get("lang")
     session.clear()
@@ -196,7 +237,9 @@ def logout_everywhere():
     db = get_db()
     user = db.get(User, current_user.id)
     accounts.end_all_sessions(db, user)
+    login_sessions.revoke_all(db, user)
     db.commit()
+    log.info("logout everywhere: user=%s", user.id, extra={"event": "logout_everywhere"})
     logout_user()
     session.clear()
     flash(_("Anda telah keluar dari semua perangkat."), "info")
@@ -229,9 +272,8 @@ def register():
             field = form.password if exc.code.startswith("too_") else form.email
             field.errors = [*field.errors, password_message(exc.code)]
             return render_template("auth/register.html", form=form), 422
+        start_login(user)
         db.commit()
-        session.clear()
-        login_user(LoginUser(user))
         flash(_("Selamat datang di JakMentor, %(name)s!", name=user.name), "success")
         return redirect(url_for("main.dashboard"))
     status = 422 if request.method == "POST" else 200
@@ -248,13 +290,16 @@ def change_password():
         user = db.get(User, current_user.id)
         try:
             accounts.change_password(db, user, form.current.data, form.new.data)
+            login_sessions.revoke_all(db, user, keep=current_user.session_secret)
         except ServiceError as exc:
             db.rollback()
             target = form.current if exc.code == "wrong_password" else form.new
             target.errors = [*target.errors, password_message(exc.code)]
             return render_template("auth/password.html", form=form), 422
         db.commit()
-        login_user(LoginUser(user))  # this device stays logged in with the new session version
+        # This device stays logged in (same session row, new version); every other one is ended.
+        login_user(LoginUser(user, current_user.session_secret))
+        log.info("password changed: user=%s", user.id, extra={"event": "password_changed"})
         flash(_("Kata sandi telah diganti."), "success")
         return redirect(url_for("main.dashboard"))
     return render_template("auth/password.html", form=form), (422 if request.method == "POST" else 200)

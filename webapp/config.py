@@ -27,6 +27,12 @@ def _dev_secret_key(instance_path: str) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
+def _flag(value: str | None, *, default: bool) -> bool:
+    if value is None or not value.strip():
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
 def load_config(app: Flask, overrides: dict | None = None) -> None:
     """Fill ``app.config`` from the environment for ``JAKMENTOR_ENV`` (development, testing, production)."""
     overrides = dict(overrides or {})
@@ -48,13 +54,22 @@ def load_config(app: Flask, overrides: dict | None = None) -> None:
     cfg["REMEMBER_COOKIE_HTTPONLY"] = True
     cfg["REMEMBER_COOKIE_SAMESITE"] = "Lax"
     cfg["REMEMBER_COOKIE_DURATION"] = dt.timedelta(days=14)
-    cfg["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(hours=12)
+    cfg["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(hours=12)  # absolute end of a login (server-side)
+    # A login not used for this long ends (server-side record); "remember me" logins get days.
+    cfg["SESSION_IDLE_MINUTES"] = int(os.environ.get("SESSION_IDLE_MINUTES", "120"))
+    cfg["REMEMBER_IDLE_DAYS"] = int(os.environ.get("REMEMBER_IDLE_DAYS", "7"))
     cfg["WTF_CSRF_TIME_LIMIT"] = None  # tokens live as long as the session
     cfg["RATELIMIT_STORAGE_URI"] = os.environ.get("RATELIMIT_STORAGE_URI") or cfg["REDIS_URL"] or "memory://"
     cfg["RATELIMIT_HEADERS_ENABLED"] = True
     cfg["LOGIN_RATE_LIMIT"] = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
     cfg["SCHEDULER_ENABLED"] = False
     cfg["TRUST_PROXY_HOPS"] = int(os.environ.get("TRUST_PROXY_HOPS", "0"))
+    cfg["LOG_FORMAT"] = os.environ.get("LOG_FORMAT", "json" if env == "production" else "text")
+    cfg["LOG_LEVEL"] = os.environ.get("LOG_LEVEL", "INFO")
+    # The OpenAPI document and Swagger UI: open to all in development, staff only in production.
+    cfg["API_DOCS_PUBLIC"] = _flag(os.environ.get("API_DOCS_PUBLIC"), default=env != "production")
+    # HSTS on every response, not only those that arrived over HTTPS (browsers ignore it over HTTP).
+    cfg["HSTS_ALWAYS"] = env == "production"
 
     if env == "production":
         cfg["DEBUG"] = False

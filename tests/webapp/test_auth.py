@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from models import Role, User
+from models import Role, User, UserSession, utcnow
 from tests.factories import PASSWORD, login, make_user
 
 
@@ -105,17 +106,121 @@ def test_logged_out_cookie_cannot_be_replayed(app, db):
     client = app.test_client()
     login(client, user.email)
     stolen = client.get_cookie("session").value
+    other_device = app.test_client()
+    login(other_device, user.email)
     client.post("/logout")
     thief = app.test_client()
     thief.set_cookie("session", stolen)
-    # The cookie is signed, so replaying it would work unless the server revokes it.
-    assert (
-        thief.get("/dashboard").status_code == 200
-    )  # logout of one device keeps the account's other sessions
-    client2 = app.test_client()
-    login(client2, user.email)
-    client2.post("/logout-everywhere")
+    # The cookie is signed and still well-formed, but its server-side session was revoked.
     assert thief.get("/dashboard").status_code == 302
+    assert other_device.get("/dashboard").status_code == 200  # logout ends this device only
+    other_device.post("/logout-everywhere")
+    assert other_device.get("/dashboard").status_code == 302
+
+
+def test_logout_everywhere_revokes_every_session(app, db):
+    user = make_user(db, Role.STAFF)
+    first, second = app.test_client(), app.test_client()
+    login(first, user.email)
+    login(second, user.email)
+    second.post("/logout-everywhere")
+    assert first.get("/dashboard").status_code == 302
+    rows = db.scalars(select(UserSession).where(UserSession.user_id == user.id)).all()
+    assert len(rows) == 2 and all(r.revoked_at is not None for r in rows)
+
+
+def test_each_login_is_a_new_server_side_session_with_its_device(app, db):
+    user = make_user(db)
+    client = app.test_client()
+    login(client, user.email)
+    before = client.get_cookie("session").value
+    client.post("/logout")
+    login(client, user.email)
+    assert client.get_cookie("session").value != before
+    rows = db.scalars(select(UserSession).where(UserSession.user_id == user.id)).all()
+    assert len(rows) == 2 and len({r.id for r in rows}) == 2
+    assert [r.revoked_at is None for r in sorted(rows, key=lambda r: r.created_at)] == [False, True]
+    assert rows[0].ip == "127.0.0.1" and len(rows[0].id) == 64
+
+
+def _only_session(db, user) -> UserSession:
+    db.expire_all()
+    return db.scalar(select(UserSession).where(UserSession.user_id == user.id))
+
+
+def test_an_idle_session_ends(app, db):
+    user = make_user(db, Role.STAFF)
+    client = app.test_client()
+    login(client, user.email)
+    record = _only_session(db, user)
+    record.last_seen_at = utcnow() - dt.timedelta(minutes=app.config["SESSION_IDLE_MINUTES"] - 5)
+    db.flush()
+    assert client.get("/dashboard").status_code == 200  # still within the idle limit, and touched
+    assert utcnow() - _only_session(db, user).last_seen_at < dt.timedelta(minutes=1)
+    record = _only_session(db, user)
+    record.last_seen_at = utcnow() - dt.timedelta(minutes=app.config["SESSION_IDLE_MINUTES"] + 1)
+    db.flush()
+    response = client.get("/dashboard")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_a_session_ends_at_its_absolute_lifetime_however_active(app, db):
+    user = make_user(db, Role.STAFF)
+    client = app.test_client()
+    login(client, user.email)
+    record = _only_session(db, user)
+    assert record.expires_at - record.created_at == app.config["PERMANENT_SESSION_LIFETIME"]
+    record.expires_at = utcnow() - dt.timedelta(seconds=1)
+    db.flush()
+    assert client.get("/dashboard").status_code == 302
+
+
+def test_last_seen_is_written_at_most_once_a_minute(app, db):
+    user = make_user(db, Role.STAFF)
+    client = app.test_client()
+    login(client, user.email)
+    seen = _only_session(db, user).last_seen_at
+    for _ in range(3):
+        assert client.get("/dashboard").status_code == 200
+    assert _only_session(db, user).last_seen_at == seen
+
+
+def test_remember_me_carries_the_same_revocable_session(app, db):
+    user = make_user(db, Role.STAFF)
+    client = app.test_client()
+    client.post("/login", data={"email": user.email, "password": PASSWORD, "remember": "y"})
+    remember = client.get_cookie("remember_token").value
+    record = _only_session(db, user)
+    assert record.remember and record.expires_at - record.created_at == app.config["REMEMBER_COOKIE_DURATION"]
+    browser_restarted = app.test_client()  # the session cookie is gone, the remember cookie stays
+    browser_restarted.set_cookie("remember_token", remember)
+    assert browser_restarted.get("/dashboard").status_code == 200
+    assert db.scalar(select(func.count()).select_from(UserSession)) == 1  # no new session row
+    client.post("/logout")
+    thief = app.test_client()
+    thief.set_cookie("remember_token", remember)
+    assert thief.get("/dashboard").status_code == 302
+
+
+def test_a_cookie_from_before_server_side_sessions_is_logged_out(app, db):
+    user = make_user(db, Role.STAFF)
+    client = app.test_client()
+    with client.session_transaction() as s:
+        s["_user_id"], s["_fresh"] = f"{user.id}:{user.session_version}", True
+    assert client.get("/dashboard").status_code == 302
+
+
+def test_deleting_the_account_revokes_every_session(app, db):
+    from webapp.services.personal_data import delete_account
+
+    user = make_user(db)
+    client = app.test_client()
+    login(client, user.email)
+    delete_account(db, user)
+    db.flush()
+    record = _only_session(db, user)
+    assert record.revoked_at is not None and record.ip is None and record.user_agent is None
+    assert client.get("/me/data").status_code == 302
 
 
 def test_password_change_ends_other_sessions_and_needs_the_current_password(app, db):
@@ -139,6 +244,10 @@ def test_password_change_ends_other_sessions_and_needs_the_current_password(app,
     assert ok.status_code == 302
     assert here.get("/dashboard").status_code == 200
     assert elsewhere.get("/dashboard").status_code == 302
+    open_rows = db.scalars(
+        select(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+    ).all()
+    assert len(open_rows) == 1  # this device's only
     assert login(app.test_client(), user.email, "teh-botol-dingin-sekali").status_code == 302
 
 

@@ -262,8 +262,11 @@ def test_the_delete_form_needs_its_csrf_token(session_factory, db, people, tmp_p
     app.instance_path = str(tmp_path)
     client = app.test_client()
     siti = people["siti"]
+    from webapp.services.login_sessions import SessionPolicy, start_session
+
+    secret = start_session(db, siti, SessionPolicy())
     with client.session_transaction() as s:
-        s["_user_id"], s["_fresh"] = f"{siti.id}:{siti.session_version}", True
+        s["_user_id"], s["_fresh"] = f"{siti.id}:{siti.session_version}:{secret}", True
     page = client.get("/me/data")
     assert page.status_code == 200 and 'name="csrf_token"' in page.get_data(as_text=True)
     response = client.post("/me/delete", data={"password": PASSWORD, "confirm": "HAPUS"})

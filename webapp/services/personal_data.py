@@ -27,6 +27,7 @@ from models import (
     SessionFeedback,
     StatusChange,
     User,
+    UserSession,
     utcnow,
 )
 from webapp.services.notifications import notify
@@ -182,6 +183,14 @@ def export_personal_data(db: Session, user: User) -> dict:
         "api_tokens": [
             _columns(t, {"token_hash", "user_id"})
             for t in db.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id))
+        ],
+        "login_sessions": [
+            _columns(s, {"id", "user_id"})
+            for s in db.scalars(
+                select(UserSession)
+                .where(UserSession.user_id == user.id)
+                .order_by(UserSession.created_at, UserSession.id)
+            )
         ],
         "requests": [request_out(r) for r in requests],
         "matches": [match_out(m) for m in matches],
@@ -364,6 +373,20 @@ def delete_account(db: Session, user: User, actor: User | None = None) -> None:
         update(ApiToken)
         .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
         .values(revoked_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+    # Every login ends at once (the session version above is the backstop), and the devices'
+    # addresses and browsers are forgotten.
+    db.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+    db.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user.id)
+        .values(ip=None, user_agent=None)
         .execution_options(synchronize_session="fetch")
     )
     # Undelivered messages to the person will never be sent.
