@@ -11,6 +11,7 @@ import gc
 import logging
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,15 @@ from matching.csvio import (
 )
 from matching.explain import reasons_text
 from matching.profiles import Entrepreneur, HistoryRecord, Mentor
-from matching.ranking import MatchProblem, ReasonLines, build_problem, rank_arrays, reason_lines, reason_texts
+from matching.ranking import (
+    WORKERS,
+    MatchProblem,
+    ReasonLines,
+    build_problem,
+    rank_arrays,
+    reason_lines,
+    reason_texts,
+)
 from matching.scoring import MatchScorer, fit_from_history
 
 logger = logging.getLogger(__name__)
@@ -133,18 +142,21 @@ def write_rank_csv(
     newline = np.frombuffer(b"\n", dtype=np.uint8)[None, :]
     header = (",".join(RANK_COLUMNS) + "\n").encode()
 
+    def piece(a: int) -> bytes:
+        b = slice(a, a + chunk)
+        shown = lines.shown[b]
+        ids = np.where(shown >= 0, shown, len(texts))
+        quoted = special[ids].any(axis=1).astype(np.int64)
+        parts = [e_tab[ei[b]], r_tab[rank[b]], m_tab[mj[b]], _score_bytes(score[b]), quote_tab[quoted], first_tab[ids[:, 0]]]
+        parts += [next_tab[ids[:, k]] for k in range(1, limit)]
+        parts += [quote_tab[quoted], np.broadcast_to(newline, (len(ids), 1))]
+        block = np.concatenate(parts, axis=1)
+        return block[block != 0].tobytes()
+
     def chunks() -> Iterator[bytes]:
         yield header
-        for a in range(0, len(ei), chunk):
-            b = slice(a, a + chunk)
-            shown = lines.shown[b]
-            ids = np.where(shown >= 0, shown, len(texts))
-            quoted = special[ids].any(axis=1).astype(np.int64)
-            parts = [e_tab[ei[b]], r_tab[rank[b]], m_tab[mj[b]], _score_bytes(score[b]), quote_tab[quoted], first_tab[ids[:, 0]]]
-            parts += [next_tab[ids[:, k]] for k in range(1, limit)]
-            parts += [quote_tab[quoted], np.broadcast_to(newline, (len(ids), 1))]
-            block = np.concatenate(parts, axis=1)
-            yield block[block != 0].tobytes()
+        with ThreadPoolExecutor(WORKERS) as pool:  # numpy copies and masks release the GIL
+            yield from pool.map(piece, range(0, len(ei), chunk))
 
     write_bytes_atomic(path, chunks())
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -562,14 +563,34 @@ def reason_lines(problem: MatchProblem, ei: np.ndarray, mj: np.ndarray, lang: st
     mj = np.asarray(mj, dtype=np.int64)
     texts: list[str] = []
     index: dict[str, int] = {}
+    lock = threading.Lock()
     shown = np.full((len(ei), limit), -1, dtype=np.int32)
-    for a in range(0, len(ei), chunk):
-        shown[a : a + chunk] = _reason_chunk(problem, ei[a : a + chunk], mj[a : a + chunk], lang, limit, texts, index)
+    _reason_cache(problem)
+
+    def run(a: int) -> None:
+        shown[a : a + chunk] = _reason_chunk(problem, ei[a : a + chunk], mj[a : a + chunk], lang, limit, texts, index, lock)
+
+    starts = range(0, len(ei), chunk)
+    if WORKERS > 1 and len(starts) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(WORKERS) as pool:  # the array work releases the GIL
+            list(pool.map(run, starts))
+    else:
+        for a in starts:
+            run(a)
     return ReasonLines(texts, shown)
 
 
 def _reason_chunk(
-    problem: MatchProblem, ei: np.ndarray, mj: np.ndarray, lang: str, limit: int, texts: list[str], index: dict[str, int]
+    problem: MatchProblem,
+    ei: np.ndarray,
+    mj: np.ndarray,
+    lang: str,
+    limit: int,
+    texts: list[str],
+    index: dict[str, int],
+    lock: threading.Lock,
 ) -> np.ndarray:
     P = len(ei)
     c = _reason_cache(problem)
@@ -585,9 +606,10 @@ def _reason_chunk(
         if len(k) == 0:
             return
         uniq, inverse = np.unique(k, return_inverse=True)
-        table = np.array([index.setdefault(t, len(index)) for t in (make(int(u)) for u in uniq)], dtype=np.int32)
-        if len(index) > len(texts):
-            texts.extend(list(index)[len(texts) :])
+        with lock:  # one vocabulary of phrases for all chunks
+            table = np.array([index.setdefault(t, len(index)) for t in (make(int(u)) for u in uniq)], dtype=np.int32)
+            if len(index) > len(texts):
+                texts.extend(list(index)[len(texts) :])
         ids[at, slot] = table[inverse]
         weights[at, slot] = weight if has is None else weight[has]
 

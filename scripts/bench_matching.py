@@ -37,6 +37,7 @@ def main() -> int:
     ap.add_argument("--top", type=int, default=10)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--sample", type=int, default=300, help="entrepreneurs in the baseline samples")
+    ap.add_argument("--nx-sample", type=int, default=60, help="entrepreneurs in the networkx sample (slow)")
     a = ap.parse_args()
 
     from matching.csvio import (
@@ -113,12 +114,13 @@ def main() -> int:
     rows.append(("assign sample, scipy linear_sum_assignment on slots", f"{lsa:.2f} s", f"{W.nbytes / 2**30:.2f} GiB matrix", f"{len(ents)} x {len(slots)} slots"))
     import networkx as nx
 
+    n_nx_e = min(a.nx_sample, len(ents))
     t0 = time.perf_counter()
     G = nx.DiGraph()
-    G.add_node("s", demand=-len(ents))
-    G.add_node("t", demand=len(ents))
-    G.add_edge("s", "t", capacity=len(ents), weight=0)
-    for i in range(len(ents)):
+    G.add_node("s", demand=-n_nx_e)
+    G.add_node("t", demand=n_nx_e)
+    G.add_edge("s", "t", capacity=n_nx_e, weight=0)
+    for i in range(n_nx_e):
         G.add_edge("s", ("e", i), capacity=1, weight=0)
         mask = sub.feasible_mask(i)
         js = np.flatnonzero(mask)
@@ -129,8 +131,14 @@ def main() -> int:
             G.add_edge(("m", j), "t", capacity=int(sub.free[j]), weight=0)
     flow = nx.min_cost_flow(G)
     n_nx = sum(v for k, f in flow.items() if isinstance(k, tuple) and k[0] == "e" for v in f.values())
-    rows.append(("assign sample, networkx min_cost_flow", f"{time.perf_counter() - t0:.2f} s", "-", f"{len(ents)} x {a.mentors}"))
-    print(f"sample agreement: matched ours {int((sol.mentor >= 0).sum())}, scipy {n_lsa}, networkx {n_nx}")
+    t_nx = time.perf_counter() - t0
+    sub_nx = build_problem(ents[:n_nx_e], city.mentors, scorer=problem.scorer)
+    t0 = time.perf_counter()
+    sol_nx = solve_assignment(sub_nx)
+    t_ours = time.perf_counter() - t0
+    rows.append(("assign sample, networkx min_cost_flow", f"{t_nx:.2f} s (ours {t_ours:.2f} s)", "-", f"{n_nx_e} x {a.mentors}"))
+    print(f"sample agreement: matched ours {int((sol.mentor >= 0).sum())}, scipy {n_lsa}; "
+          f"networkx sample: ours {int((sol_nx.mentor >= 0).sum())}, networkx {n_nx}")
     assert common_minutes is not None
 
     print()
