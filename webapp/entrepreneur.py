@@ -31,6 +31,7 @@ from webapp.access import roles
 from webapp.database import get_db
 from webapp.services import journeys, mentorship, profiles
 from webapp.services.errors import InvalidInput, NotFound, ServiceError
+from webapp.suggestion_cache import mentor_pools
 
 bp = Blueprint("entrepreneur", __name__, url_prefix="/me")
 
@@ -359,7 +360,9 @@ def suggestions():
         return redirect_to
     online_only = request.args.get("online") == "1"
     same_kota = request.args.get("kota") == "1"
-    page = journeys.suggestions_page(db, row, online_only=online_only, same_kota=same_kota)
+    page = journeys.suggestions_page(
+        db, row, online_only=online_only, same_kota=same_kota, pools=mentor_pools()
+    )
     return render_template(
         "entrepreneur/suggestions.html",
         page=page,
@@ -381,7 +384,7 @@ def mentor_profile(mentor_id: int):
     if redirect_to:
         return redirect_to
     try:
-        page = journeys.mentor_profile_page(db, row, mentor_id)
+        page = journeys.mentor_profile_page(db, row, mentor_id, pools=mentor_pools())
     except NotFound:
         abort(404)
     return render_template(
@@ -401,7 +404,7 @@ def request_mentor(mentor_id: int):
     _csrf_ok(form)
     try:
         req = mentorship.request_mentor(
-            db, row, mentor_id, message=form.message.data, actor_id=current_user.id
+            db, row, mentor_id, message=form.message.data, actor_id=current_user.id, pools=mentor_pools()
         )
     except NotFound:
         db.rollback()

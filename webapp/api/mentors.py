@@ -11,6 +11,7 @@ from webapp.api.schemas import PublicMentorSchema, SuggestionQuerySchema, Sugges
 from webapp.database import get_db
 from webapp.services import directory, suggestions
 from webapp.services.mentorship import reasons_json
+from webapp.suggestion_cache import mentor_pools
 
 blp = api_blueprint("mentors", __name__, url_prefix=f"{API_PREFIX}/mentors", description="Mentors")
 
@@ -39,7 +40,7 @@ def public_mentor(mentor) -> dict:
 @blp.response(200, SuggestionSchema(many=True))
 def suggestions_for_me(query):
     """The best mentors with a free place for the calling entrepreneur, with the reasons."""
-    found = suggestions.suggest_mentors(get_db(), current_entrepreneur(), **query)
+    found = suggestions.suggest_mentors(get_db(), current_entrepreneur(), **query, pools=mentor_pools())
     return [
         {
             "rank": s.rank,

@@ -18,6 +18,7 @@ from webapp.api.schemas import (
 )
 from webapp.database import get_db
 from webapp.services import directory, mentorship
+from webapp.suggestion_cache import mentor_pools
 
 blp = api_blueprint("requests", __name__, url_prefix=f"{API_PREFIX}/requests", description="Mentor requests")
 
@@ -31,7 +32,12 @@ def create_request(body):
     """Ask a mentor (at most 3 waiting at once; not while matched)."""
     db = get_db()
     req = mentorship.request_mentor(
-        db, current_entrepreneur(), body["mentor_id"], message=body["message"], actor_id=current_user.id
+        db,
+        current_entrepreneur(),
+        body["mentor_id"],
+        message=body["message"],
+        actor_id=current_user.id,
+        pools=mentor_pools(),
     )
     db.commit()
     return req

@@ -17,6 +17,7 @@ from matching.explain import Reason
 from models import Entrepreneur, Match, MatchRequest, Mentor, MentoringSession, User, utcnow
 from webapp.services import profiles
 from webapp.services.errors import NotFound
+from webapp.services.mentor_pool import MentorPools
 from webapp.services.mentorship import MAX_OPEN_REQUESTS, active_match, open_requests
 from webapp.services.progress import StepProgress, progress_of
 from webapp.services.suggestions import MentorSuggestion, score_pair, suggest_mentors, why_not
@@ -142,9 +143,12 @@ def suggestions_page(
     online_only: bool = False,
     same_kota: bool = False,
     top: int = 10,
+    pools: MentorPools | None = None,
 ) -> SuggestionsPage:
-    """The "Mentor untuk saya" page."""
-    suggestions = suggest_mentors(db, entrepreneur, top=top, online_only=online_only, same_kota=same_kota)
+    """The "Mentor untuk saya" page (``pools``: the cache of encoded mentors, if the caller keeps one)."""
+    suggestions = suggest_mentors(
+        db, entrepreneur, top=top, online_only=online_only, same_kota=same_kota, pools=pools
+    )
     waiting = open_requests(db, entrepreneur.id)
     return SuggestionsPage(
         suggestions,
@@ -174,13 +178,15 @@ class MentorProfilePage:
         return self.match is not None and self.match.mentor_id == self.mentor.id
 
 
-def mentor_profile_page(db: Session, entrepreneur: Entrepreneur, mentor_id: int) -> MentorProfilePage:
+def mentor_profile_page(
+    db: Session, entrepreneur: Entrepreneur, mentor_id: int, *, pools: MentorPools | None = None
+) -> MentorProfilePage:
     """A mentor's public profile for one entrepreneur (no contact details); ``NotFound`` for no such mentor."""
     mentor = db.get(Mentor, mentor_id)
     if mentor is None:
         raise NotFound("mentor_not_found", "no such mentor")
     unavailable = why_not(entrepreneur, mentor)
-    _score, reasons = score_pair(db, entrepreneur, mentor)
+    _score, reasons = score_pair(db, entrepreneur, mentor, pools=pools)
     waiting = open_requests(db, entrepreneur.id)
     return MentorProfilePage(
         mentor,

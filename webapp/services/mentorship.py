@@ -22,6 +22,7 @@ from matching.profiles import HistoryRecord
 from models import AuditLog, Entrepreneur, Match, MatchRequest, Mentor, PasProgress, StatusChange, utcnow
 from webapp.services import notifications
 from webapp.services.errors import Conflict, InvalidInput, NotFound
+from webapp.services.mentor_pool import MentorPools
 from webapp.services.suggestions import score_pair, why_not
 
 log = logging.getLogger(__name__)
@@ -138,6 +139,7 @@ def request_mentor(
     actor_id: int | None = None,
     history: Sequence[HistoryRecord] = (),
     scorer=None,
+    pools: MentorPools | None = None,
 ) -> MatchRequest:
     """An entrepreneur asks a mentor; refused when matched already, at 3 open requests, or infeasible."""
     mentor = db.get(Mentor, mentor_id)
@@ -157,7 +159,7 @@ def request_mentor(
     excluded = why_not(entrepreneur, mentor)
     if excluded:
         raise Conflict("not_available", excluded[0].text("en"), reasons=reasons_json(excluded))
-    score, reasons = score_pair(db, entrepreneur, mentor, scorer=scorer, history=history)
+    score, reasons = score_pair(db, entrepreneur, mentor, scorer=scorer, history=history, pools=pools)
     now = utcnow()
     req = MatchRequest(
         entrepreneur_id=entrepreneur.id,

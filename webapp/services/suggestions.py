@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from matching.explain import Reason
 from matching.profiles import HistoryRecord
-from matching.ranking import build_problem, explain_exclusions, pair_reasons, rank
-from matching.reference import kota_of
+from matching.ranking import explain_exclusions, pair_reasons, rank_arrays
 from models import Entrepreneur, Mentor
 from webapp.services.adapters import to_entrepreneur, to_mentor
+from webapp.services.mentor_pool import MentorPools, build_pool, pool_for
 
 
 @dataclass(frozen=True)
@@ -27,20 +27,6 @@ class MentorSuggestion:
     reasons: tuple[Reason, ...]
 
 
-def _candidates(db: Session, *, online_only: bool = False, kota: str | None = None) -> list[Mentor]:
-    stmt = (
-        select(Mentor)
-        .where(Mentor.paused.is_(False), Mentor.active_count < Mentor.capacity)
-        .order_by(Mentor.id)
-    )
-    if online_only:
-        stmt = stmt.where(Mentor.mode != "offline")
-    mentors = list(db.scalars(stmt))
-    if kota:
-        mentors = [m for m in mentors if kota_of(m.kecamatan_code) == kota]
-    return mentors
-
-
 def suggest_mentors(
     db: Session,
     entrepreneur: Entrepreneur,
@@ -50,22 +36,29 @@ def suggest_mentors(
     same_kota: bool = False,
     scorer=None,
     history: Sequence[HistoryRecord] = (),
+    pools: MentorPools | None = None,
 ) -> list[MentorSuggestion]:
-    """The best ``top`` mentors for this entrepreneur who have a free place and meet every hard constraint."""
-    mentors = _candidates(
-        db, online_only=online_only, kota=kota_of(entrepreneur.kecamatan_code) if same_kota else None
+    """The best ``top`` mentors for this entrepreneur who have a free place and meet every hard constraint.
+
+    The bio text space is learned from all mentors (see ``mentor_pool``); ``pools`` is a per-process
+    cache of that encoding (the web app holds one), without which it is built for this call. Both
+    give the same ranking.
+    """
+    pool = pool_for(db, pools, history)
+    problem = pool.problem(
+        to_entrepreneur(entrepreneur), scorer, online_only=online_only, same_kota=same_kota
     )
-    if not mentors:
+    if len(problem.group_mentors[0]) == 0:
         return []
-    by_external = {m.external_id: m for m in mentors}
-    ranked = rank(
-        [to_entrepreneur(entrepreneur)],
-        [to_mentor(m) for m in mentors],
-        scorer=scorer,
-        history=history,
-        top=top,
-    )
-    return [MentorSuggestion(s.rank, by_external[s.mentor_id], s.score, s.reasons) for s in ranked]
+    _rows, picked, scores = rank_arrays(problem, top, workers=1)
+    ranked = [(int(j), float(s)) for j, s in zip(picked[0], scores[0], strict=True) if j >= 0]
+    ids = [int(pool.ids[j]) for j, _s in ranked]
+    rows = {m.id: m for m in db.scalars(select(Mentor).where(Mentor.id.in_(ids)))}
+    return [
+        MentorSuggestion(n, rows[mid], s, pair_reasons(problem, 0, j))
+        for n, ((j, s), mid) in enumerate(zip(ranked, ids, strict=True), start=1)
+        if mid in rows
+    ]
 
 
 def score_pair(
@@ -75,15 +68,15 @@ def score_pair(
     *,
     scorer=None,
     history: Sequence[HistoryRecord] = (),
+    pools: MentorPools | None = None,
 ) -> tuple[float, tuple[Reason, ...]]:
     """The score and reasons of one pair, computed as the suggestions page computes them."""
-    mentors = _candidates(db)
-    if all(m.id != mentor.id for m in mentors):
-        mentors.append(mentor)
-    j = next(i for i, m in enumerate(mentors) if m.id == mentor.id)
-    problem = build_problem(
-        [to_entrepreneur(entrepreneur)], [to_mentor(m) for m in mentors], scorer=scorer, history=history
-    )
+    pool = pool_for(db, pools, history)
+    j = pool.index_of(mentor.id)
+    if j is None:  # a mentor added since the pool was read (the cache catches up on the next call)
+        pool = build_pool(db, history=history)
+        j = pool.index_of(mentor.id)
+    problem = pool.problem(to_entrepreneur(entrepreneur), scorer, only=j)
     score = float(problem.pair_scores(np.array([0]), np.array([j]))[0])
     return score, pair_reasons(problem, 0, j)
 

@@ -1,0 +1,112 @@
+"""The cache of encoded mentors: the same suggestions and pair scores as without it, kept current
+when mentors take mentees or change their profile, and re-encoding only for a profile change."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, update
+
+from matching.ranking import rank
+from models import Entrepreneur, Mentor
+from webapp.services.adapters import to_entrepreneur, to_mentor
+from webapp.services.demo import load_demo
+from webapp.services.mentor_pool import MentorPools
+from webapp.services.suggestions import score_pair, suggest_mentors
+
+
+def _view(found):
+    return [(s.rank, s.mentor.id, round(s.score, 5), s.reasons) for s in found]
+
+
+@pytest.fixture
+def world(db):
+    load_demo(db, entrepreneurs=80, mentors=30, seed=11)
+    db.flush()
+    return list(db.scalars(select(Entrepreneur).order_by(Entrepreneur.id).limit(25)))
+
+
+@pytest.mark.parametrize("filters", [{}, {"online_only": True}, {"same_kota": True}, {"top": 3}])
+def test_cached_suggestions_equal_the_uncached_ones(db, world, filters):
+    pools = MentorPools()
+    for e in world:
+        assert _view(suggest_mentors(db, e, pools=pools, **filters)) == _view(
+            suggest_mentors(db, e, **filters)
+        )
+    assert pools.builds == 1
+
+
+def test_suggestions_equal_the_matching_core_when_every_mentor_is_open(db, world):
+    # With every mentor open and a blank bio, the core's rank learns its text space from the same
+    # bios (all the mentors') as the web suggestions do, so the two must agree exactly.
+    db.execute(update(Mentor).values(active_count=0, paused=False, capacity=3))
+    mentors = list(db.scalars(select(Mentor).order_by(Mentor.id)))
+    pools = MentorPools()
+    for e in world[:10]:
+        e.bio = ""
+        db.flush()
+        ours = suggest_mentors(db, e, pools=pools)
+        core = rank([to_entrepreneur(e)], [to_mentor(m) for m in mentors], top=10)
+        assert [s.mentor.external_id for s in ours] == [s.mentor_id for s in core]
+        assert [s.score for s in ours] == pytest.approx([s.score for s in core], abs=1e-5)
+        assert [s.reasons for s in ours] == [s.reasons for s in core]
+
+
+def test_a_mentor_who_fills_up_leaves_the_suggestions_without_re_encoding(db, world):
+    pools = MentorPools()
+    e = world[0]
+    first = suggest_mentors(db, e, pools=pools)
+    top = db.get(Mentor, first[0].mentor.id)
+    top.active_count = top.capacity
+    db.flush()
+    after = suggest_mentors(db, e, pools=pools)
+    assert top.id not in [s.mentor.id for s in after]
+    assert _view(after) == _view(suggest_mentors(db, e))
+    assert pools.builds == 1
+
+
+def test_a_changed_profile_is_re_encoded(db, world):
+    pools = MentorPools()
+    e = world[1]
+    first = suggest_mentors(db, e, pools=pools)
+    mentor = db.get(Mentor, first[-1].mentor.id)
+    mentor.sectors = [e.sector_code]
+    mentor.bio = e.bio
+    db.flush()
+    after = suggest_mentors(db, e, pools=pools)
+    assert pools.builds == 2
+    assert _view(after) == _view(suggest_mentors(db, e))
+    assert mentor.id in [s.mentor.id for s in after]
+
+
+def test_a_new_mentor_is_scored_at_once(db, world):
+    from tests.factories import make_mentor
+
+    pools = MentorPools()
+    e = world[2]
+    suggest_mentors(db, e, pools=pools)
+    newcomer = make_mentor(db)
+    db.flush()
+    assert score_pair(db, e, newcomer, pools=pools) == score_pair(db, e, newcomer)
+
+
+def test_cached_pair_scores_equal_the_uncached_ones(db, world):
+    pools = MentorPools()
+    mentors = list(db.scalars(select(Mentor).order_by(Mentor.id)))
+    for e in world[:5]:
+        for m in mentors[::4]:
+            assert score_pair(db, e, m, pools=pools) == score_pair(db, e, m)
+
+
+def test_the_suggestions_page_uses_the_app_cache(client, db, world):
+    from tests.factories import login, make_user
+    from webapp.suggestion_cache import mentor_pools
+
+    user = make_user(db)
+    e = world[3]
+    e.user_id = user.id
+    db.flush()
+    assert login(client, user.email).status_code == 302
+    assert client.get("/me/mentors").status_code == 200
+    assert client.get("/me/mentors?online=1").status_code == 200
+    with client.application.app_context():
+        assert mentor_pools().builds == 1

@@ -1,0 +1,220 @@
+"""Every mentor encoded once (the mentor half of a ``MatchProblem``), and a cache that keeps it current.
+
+Suggestions and pair scores learn their bio text space from the mentor directory (every mentor,
+whatever their free places), so the mentor side does not depend on who asks: it is encoded once
+and each request encodes one entrepreneur and does one matrix-vector product. The cache checks
+one small aggregate query per request (mentor count and newest ``updated_at``); when that changes
+it re-reads only the light columns, and re-encodes only when a profile really changed (a mentor
+taking a mentee changes free places, not the encoding).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from matching import profiles
+from matching.features import ProfileEncoder, SideBlocks, stacked
+from matching.profiles import HistoryRecord
+from matching.ranking import MatchProblem, signature_compatible
+from matching.reference import kota_of
+from matching.scoring import MatchScorer
+from models import Mentor
+from webapp.services.adapters import to_mentor
+
+log = logging.getLogger(__name__)
+
+Version = tuple[int, dt.datetime | None]
+
+
+@dataclass(frozen=True)
+class MentorPool:
+    """All mentors, ordered by id, with their encoding and what each request filters on."""
+
+    ids: np.ndarray  # database ids, ascending
+    profiles: tuple[profiles.Mentor, ...]
+    encoder: ProfileEncoder
+    ments: SideBlocks
+    M: np.ndarray  # stacked mentor blocks, unweighted
+    signatures: tuple[tuple, ...]  # distinct (languages, mode, gender)
+    signature_code: np.ndarray  # per mentor, an index into ``signatures``
+    free: np.ndarray  # free places per mentor (0 when paused or full)
+    online: np.ndarray  # meets online (mode is not offline)
+    kota: np.ndarray  # kota code per mentor
+    stamps: tuple[dt.datetime | None, ...]  # updated_at per mentor, as read
+    version: Version
+
+    def index_of(self, mentor_id: int) -> int | None:
+        """The position of a mentor (database id) in the pool, or None."""
+        j = int(np.searchsorted(self.ids, mentor_id))
+        return j if j < len(self.ids) and self.ids[j] == mentor_id else None
+
+    def problem(
+        self,
+        entrepreneur: profiles.Entrepreneur,
+        scorer: MatchScorer | None = None,
+        *,
+        online_only: bool = False,
+        same_kota: bool = False,
+        only: int | None = None,
+    ) -> MatchProblem:
+        """The problem of one entrepreneur against the pool, as ``build_problem`` would group it.
+
+        The mentors it may be suggested are those with a free place and a compatible signature
+        (language, mode, gender), optionally online ones or those in the entrepreneur's kota;
+        ``only`` (a pool index) makes that one mentor the sole candidate, whatever its places.
+        """
+        scorer = scorer or MatchScorer.from_priors()
+        ents = self.encoder.encode_entrepreneurs([entrepreneur])
+        if only is not None:
+            cand = np.array([only], dtype=np.int64)
+        else:
+            esig = (frozenset(entrepreneur.languages), entrepreneur.mode, entrepreneur.prefers_mentor_gender)
+            ok = np.array([signature_compatible(esig, s) for s in self.signatures], dtype=bool)
+            mask = (self.free > 0) & (ok[self.signature_code] if len(ok) else False)
+            if online_only:
+                mask &= self.online
+            if same_kota:
+                mask &= self.kota == kota_of(entrepreneur.kecamatan)
+            cand = np.flatnonzero(mask)
+        return MatchProblem(
+            entrepreneurs=[entrepreneur],
+            mentors=self.profiles,
+            scorer=scorer,
+            ents=ents,
+            ments=self.ments,
+            E=stacked(ents, np.asarray(scorer.coef_, dtype=np.float64)),
+            M=self.M,
+            intercept=scorer.intercept_,
+            free=self.free,
+            e_group=np.zeros(1, dtype=np.int64),
+            group_mentors=[cand],
+        )
+
+
+def _version(db: Session) -> Version:
+    count, newest = db.execute(select(func.count(Mentor.id), func.max(Mentor.updated_at))).one()
+    return int(count), newest
+
+
+def _capacity_view(m: profiles.Mentor) -> profiles.Mentor:
+    """The profile without what taking or freeing a place changes."""
+    return dataclasses.replace(m, capacity=0, active_mentees=0, paused=False)
+
+
+def build_pool(
+    db: Session, *, history: Sequence[HistoryRecord] = (), version: Version | None = None
+) -> MentorPool:
+    """Read and encode every mentor (the text space is learned from their bios)."""
+    version = version or _version(db)
+    rows = list(db.scalars(select(Mentor).order_by(Mentor.id)))
+    people = tuple(to_mentor(r) for r in rows)
+    encoder = ProfileEncoder().fit(people, history=history)
+    ments = encoder.encode_mentors(people)
+    sigs: dict[tuple, int] = {}
+    code = np.array(
+        [sigs.setdefault((frozenset(m.languages), m.mode, m.gender), len(sigs)) for m in people],
+        dtype=np.int64,
+    )
+    return MentorPool(
+        ids=np.array([r.id for r in rows], dtype=np.int64),
+        profiles=people,
+        encoder=encoder,
+        ments=ments,
+        M=stacked(ments),
+        signatures=tuple(sigs),
+        signature_code=code,
+        free=np.array([m.free_capacity for m in people], dtype=np.int64),
+        online=np.array([m.mode != "offline" for m in people], dtype=bool),
+        kota=np.array([kota_of(m.kecamatan) for m in people], dtype=object),
+        stamps=tuple(r.updated_at for r in rows),
+        version=version,
+    )
+
+
+def _refreshed(db: Session, pool: MentorPool, version: Version) -> MentorPool:
+    """The pool brought up to date: free places only when no profile changed, else rebuilt."""
+    light = db.execute(
+        select(Mentor.id, Mentor.updated_at, Mentor.capacity, Mentor.active_count, Mentor.paused).order_by(
+            Mentor.id
+        )
+    ).all()
+    ids = np.array([r.id for r in light], dtype=np.int64)
+    if len(ids) != len(pool.ids) or not np.array_equal(ids, pool.ids):
+        return build_pool(db, version=version)
+    changed = [j for j, r in enumerate(light) if r.updated_at != pool.stamps[j]]
+    people = list(pool.profiles)
+    if changed:
+        rows = {
+            m.id: m for m in db.scalars(select(Mentor).where(Mentor.id.in_([light[j].id for j in changed])))
+        }
+        for j in changed:
+            row = rows.get(light[j].id)
+            if row is None:
+                return build_pool(db, version=version)
+            fresh = to_mentor(row)
+            if _capacity_view(fresh) != _capacity_view(people[j]):
+                log.info("mentor pool: profile of mentor %s changed, re-encoding", row.id)
+                return build_pool(db, version=version)
+            people[j] = fresh
+    for j, r in enumerate(light):
+        if (r.capacity, r.active_count, r.paused) != (
+            people[j].capacity,
+            people[j].active_mentees,
+            people[j].paused,
+        ):
+            people[j] = dataclasses.replace(
+                people[j], capacity=r.capacity, active_mentees=r.active_count, paused=r.paused
+            )
+    return dataclasses.replace(
+        pool,
+        profiles=tuple(people),
+        free=np.array([m.free_capacity for m in people], dtype=np.int64),
+        stamps=tuple(r.updated_at for r in light),
+        version=version,
+    )
+
+
+class MentorPools:
+    """A per-process cache of the encoded mentors of one database (hold one per app).
+
+    ``current(db)`` costs one aggregate query when nothing changed; it is safe to share between
+    threads (one refresh at a time; readers keep the pool they got, which is never mutated).
+    """
+
+    def __init__(self) -> None:
+        self._pool: MentorPool | None = None
+        self._lock = threading.Lock()
+        self.builds = 0  # full encodings so far (for tests and logs)
+
+    def current(self, db: Session) -> MentorPool:
+        """The pool for the mentors as they are now in ``db``."""
+        version = _version(db)
+        pool = self._pool
+        if pool is not None and pool.version == version:
+            return pool
+        with self._lock:
+            pool = self._pool
+            if pool is not None and pool.version == version:
+                return pool
+            fresh = build_pool(db, version=version) if pool is None else _refreshed(db, pool, version)
+            if pool is None or fresh.encoder is not pool.encoder:
+                self.builds += 1
+                log.info("mentor pool: encoded %d mentors (build %d)", len(fresh.ids), self.builds)
+            self._pool = fresh
+            return fresh
+
+
+def pool_for(db: Session, pools: MentorPools | None, history: Sequence[HistoryRecord] = ()) -> MentorPool:
+    """The cached pool when a cache is given and no history is asked for, else a freshly built one."""
+    if pools is not None and not history:
+        return pools.current(db)
+    return build_pool(db, history=history)
