@@ -16,6 +16,7 @@ def create_app(config: dict | None = None, *, session_factory: sessionmaker[Sess
 
     app = Flask(__name__, instance_relative_config=True)
     load_config(app, config)
+    _register_logging(app)
     _register_extensions(app, session_factory)
     _register_blueprints(app)
     _register_error_handlers(app)
@@ -34,6 +35,12 @@ def select_locale() -> str:
     if getattr(current_user, "is_authenticated", False):
         return current_user.locale
     return "id"
+
+
+def _register_logging(app: Flask) -> None:
+    from webapp import logging_setup
+
+    logging_setup.init_app(app)
 
 
 def _register_extensions(app: Flask, session_factory) -> None:
@@ -106,6 +113,9 @@ def _register_error_handlers(app: Flask) -> None:
 
 
 def _register_security_headers(app: Flask) -> None:
+    """Security headers on every response: pages, API, static files, errors and redirects."""
+    hsts_always = bool(app.config.get("HSTS_ALWAYS"))
+
     @app.after_request
     def _headers(response):
         h = response.headers
@@ -117,7 +127,7 @@ def _register_security_headers(app: Flask) -> None:
         h.setdefault("X-Content-Type-Options", "nosniff")
         h.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         h.setdefault("X-Frame-Options", "DENY")
-        if request.is_secure:
+        if hsts_always or request.is_secure:
             h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         from flask_login import current_user
 

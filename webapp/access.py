@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from flask import Flask, abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
 from models import Role
+
+log = logging.getLogger(__name__)
 
 PUBLIC = "public"
 AUTHENTICATED = "authenticated"
@@ -60,9 +63,15 @@ def init_app(app: Flask) -> None:
         if marker == PUBLIC:
             return None
         if marker is None:
+            log.warning(
+                "access denied: %s has no access rule", request.endpoint, extra={"event": "authz_denied"}
+            )
             abort(403)
         if not current_user.is_authenticated:
             if request.path.startswith("/api/"):
+                log.info(
+                    "authentication required for %s", request.endpoint, extra={"event": "authn_required"}
+                )
                 abort(401)
             return redirect(
                 url_for("auth.login", next=request.full_path if request.query_string else request.path)
@@ -75,5 +84,11 @@ def init_app(app: Flask) -> None:
         if marker == AUTHENTICATED:
             return None
         if not _allowed(current_user.role, marker):
+            log.warning(
+                "access denied: role %s on %s",
+                current_user.role.value,
+                request.endpoint,
+                extra={"event": "authz_denied"},
+            )
             abort(403)
         return None

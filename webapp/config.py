@@ -76,6 +76,7 @@ def load_config(app: Flask, overrides: dict | None = None) -> None:
         cfg["SESSION_COOKIE_SECURE"] = True
         cfg["REMEMBER_COOKIE_SECURE"] = True
         cfg["SESSION_COOKIE_NAME"] = "__Host-session"
+        cfg["REMEMBER_COOKIE_NAME"] = "__Host-remember"  # Flask-Login sets Path=/ and no Domain
         cfg["PREFERRED_URL_SCHEME"] = "https"
         cfg["SECRET_KEY"] = os.environ.get("SECRET_KEY", "")
     elif env == "testing":

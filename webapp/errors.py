@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
+from flask.globals import request_ctx
 from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
@@ -40,6 +41,8 @@ def register(app: Flask) -> None:
         headers = {}
         if code == 429:
             headers["Retry-After"] = "60"
+        if request_ctx.url_adapter is None:  # a Host not in TRUSTED_HOSTS: no URLs can be built
+            return Response(f"{code} {exc.name}\n", code, headers, mimetype="text/plain")
         if _wants_json():
             return jsonify(code=code, status=exc.name, message=exc.description), code, headers
         title = _titles().get(code, exc.name)

@@ -59,6 +59,55 @@ def test_long_passphrases_are_accepted(client):
     )
 
 
+@pytest.mark.parametrize("length", [64, 128])
+def test_passwords_of_64_and_128_characters_are_accepted(client, db, length):
+    password = ("jalan-jalan ke kota tua " * 6)[:length]
+    assert len(password) == length
+    assert _register(client, password=password).status_code == 302
+    client.post("/logout")
+    assert login(client, "siti@example.id", password).status_code == 302
+
+
+def test_a_password_of_129_characters_is_refused(client, db):
+    response = _register(client, password="k" * 60 + "-opi-" + "s" * 64)
+    assert response.status_code == 422
+    assert "maksimal 128 karakter" in response.get_data(as_text=True)
+    assert db.scalar(select(User).where(User.email == "siti@example.id")) is None
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "Kerak-Telor Monas Sore Hari 2026 " + "x" * 40,  # a character less
+        "kerak-telor monas sore hari 2026 " + "x" * 41,  # case folded
+        "KERAK-TELOR MONAS SORE HARI 2026 " + "X" * 41,
+        "Kerak-Telor Monas Sore Hari 2026 " + "x" * 41 + " ",  # a trailing space
+        " Kerak-Telor Monas Sore Hari 2026 " + "x" * 41,
+        ("Kerak-Telor Monas Sore Hari 2026 " + "x" * 41)[:72],  # bcrypt's 72-byte cut
+    ],
+)
+def test_a_password_is_checked_exactly_as_typed(client, db, typed):
+    password = "Kerak-Telor Monas Sore Hari 2026 " + "x" * 41
+    user = make_user(db, password=password)
+    assert login(client, user.email, typed).status_code == 401
+    assert login(client, user.email, password).status_code == 302
+
+
+def test_changing_the_password_without_the_current_one_is_refused(client, db):
+    user = make_user(db, Role.STAFF)
+    login(client, user.email)
+    old_hash = user.password_hash
+    for current in ("", "bukan-sandi-sekarang"):
+        response = client.post(
+            "/password",
+            data={"current": current, "new": "teh-botol-dingin-sekali", "confirm": "teh-botol-dingin-sekali"},
+        )
+        assert response.status_code == 422
+    db.refresh(user)
+    assert user.password_hash == old_hash
+    assert login(client.application.test_client(), user.email, "teh-botol-dingin-sekali").status_code == 401
+
+
 def test_staff_accounts_cannot_be_self_registered(client, db):
     response = _register(client, role="staff")
     assert response.status_code == 422

@@ -5,7 +5,9 @@ from __future__ import annotations
 from importlib.resources import files
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, send_from_directory, url_for
+from flask_login import current_user
 
+from models import Role
 from webapp.access import public
 
 bp = Blueprint("api_docs", __name__)
@@ -23,6 +25,15 @@ SWAGGER_UI_ASSETS = frozenset(
 )
 
 
+def _docs_open() -> None:
+    """Answer 404 unless the docs are public here (API_DOCS_PUBLIC) or the caller is staff."""
+    if current_app.config.get("API_DOCS_PUBLIC", True):
+        return
+    if getattr(current_user, "is_authenticated", False) and current_user.role in (Role.STAFF, Role.ADMIN):
+        return
+    abort(404)
+
+
 def swagger_ui_dist() -> str:
     """The folder of Swagger UI's built files inside the installed flask-swagger-ui package."""
     return str(files("flask_swagger_ui") / "dist")
@@ -32,6 +43,7 @@ def swagger_ui_dist() -> str:
 @public
 def openapi_json():
     """The OpenAPI 3 document of the API."""
+    _docs_open()
     return jsonify(current_app.extensions["jakmentor.api"].spec.to_dict())
 
 
@@ -39,6 +51,7 @@ def openapi_json():
 @public
 def docs():
     """Swagger UI for the API."""
+    _docs_open()
     return render_template("api/docs.html", openapi_url=url_for("api_docs.openapi_json"))
 
 
