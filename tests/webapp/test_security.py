@@ -366,3 +366,54 @@ def test_no_password_token_cookie_or_address_in_any_log(app, db, caplog):
     assert caplog.records  # the session did log
     for secret in (PASSWORD, "salah-tebak-sandi-ini", token, session_cookie, user.email, "Siti Rahmawati"):
         assert secret not in everything, secret
+
+
+# --- Odds and ends of the baseline (AUTH-1, AUTH-5, CORS-1) -------------------------------------
+
+
+def test_passwords_are_hashed_with_argon2id_at_the_rfc_9106_defaults_and_weaker_hashes_upgraded(client, db):
+    from webapp.services import accounts
+
+    user = make_user(db)  # the suite's cheap parameters: what a weaker legacy hash looks like
+    assert user.password_hash.startswith("$argon2id$v=19$m=1024,t=1,p=1")
+    accounts.use_fast_hashing(False)
+    try:
+        assert accounts.hash_password("x" * 12).startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+        assert login(client, user.email).status_code == 302
+    finally:
+        accounts.use_fast_hashing(True)
+    db.refresh(user)
+    assert user.password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+
+
+class TestBehindOneProxy:
+    @pytest.fixture
+    def app_config(self):
+        return {
+            "ENV": "testing",
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            "TRUST_PROXY_HOPS": 1,
+        }
+
+    def test_a_forged_forwarded_address_is_not_believed(self, client, db):
+        from models import UserSession
+
+        user = make_user(db)
+        client.post(
+            "/login",
+            data={"email": user.email, "password": PASSWORD},
+            headers={"X-Forwarded-For": "1.2.3.4, 203.0.113.7", "X-Forwarded-Proto": "https"},
+        )
+        record = db.query(UserSession).filter_by(user_id=user.id).one()
+        assert record.ip == "203.0.113.7"  # the address our one proxy saw, not the client's claim
+
+
+def test_no_cross_origin_access_is_granted(client):
+    preflight = client.options(
+        "/api/v1/me",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"},
+    )
+    assert "Access-Control-Allow-Origin" not in preflight.headers
+    response = client.get("/api/v1/reference/sectors", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in response.headers
