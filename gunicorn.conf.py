@@ -48,3 +48,7 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 #: The app is built by the factory in each worker after the fork (no shared database connections).
 preload_app = False
+#: One BLAS thread per worker: a request's products are small, and workers x cores BLAS threads
+#: would only fight over the cores (the matching batch sets its own threads).
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
