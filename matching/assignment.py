@@ -18,6 +18,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -33,7 +34,9 @@ from matching.ranking import (
     pair_reasons,
     top_feasible,
 )
-from matching.scoring import MatchScorer
+
+if TYPE_CHECKING:
+    from matching.scoring import MatchScorer
 
 logger = logging.getLogger(__name__)
 

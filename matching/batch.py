@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -27,6 +28,7 @@ from matching.csvio import (
     write_rows_atomic,
 )
 from matching.explain import reasons_text
+from matching.priors import prior_scorer
 from matching.profiles import Entrepreneur, HistoryRecord, Mentor
 from matching.ranking import (
     WORKERS,
@@ -37,7 +39,10 @@ from matching.ranking import (
     reason_lines,
     reason_texts,
 )
-from matching.scoring import MatchScorer, fit_from_history
+
+if TYPE_CHECKING:
+    from matching.priors import PriorScorer
+    from matching.scoring import MatchScorer
 
 logger = logging.getLogger(__name__)
 
@@ -53,10 +58,14 @@ def read_inputs(args: argparse.Namespace) -> tuple[list[Entrepreneur], list[Ment
     return entrepreneurs, mentors, history
 
 
-def scorer_for(entrepreneurs: Sequence[Entrepreneur], mentors: Sequence[Mentor], history: Sequence[HistoryRecord]) -> MatchScorer:
-    """The prior scorer, or one learned from ``history`` when it beats the priors on held-out rows."""
+def scorer_for(entrepreneurs: Sequence[Entrepreneur], mentors: Sequence[Mentor], history: Sequence[HistoryRecord]) -> MatchScorer | PriorScorer:
+    """The prior scorer, or one learned from ``history`` when it beats the priors on held-out rows.
+
+    Without history no scikit-learn is imported: the priors are plain numpy (``matching.priors``)."""
     if not history:
-        return MatchScorer.from_priors()
+        return prior_scorer()
+    from matching.scoring import fit_from_history  # scikit-learn, only when learning
+
     scorer = fit_from_history(entrepreneurs, mentors, history)
     meta = scorer.metadata_
     logger.info(

@@ -23,19 +23,38 @@ Features (all in about [0, 1]; ``stage_gap`` in [0, 1] as a penalty):
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import chain, repeat
 from operator import attrgetter
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.feature_extraction._stop_words import ENGLISH_STOP_WORDS
-from sklearn.utils.validation import check_is_fitted
 
 from matching import reference
 from matching.profiles import STAGES, Entrepreneur, HistoryRecord, Mentor, Window, effective_availability
+from matching.text import INDONESIAN_STOP_WORDS, STOP_WORDS, TextSpace
+
+if TYPE_CHECKING:  # the scikit-learn estimators live in matching.estimators, loaded on first use
+    from matching.estimators import BioText, PairFeaturizer, ProfileEncoder
+
+__all__ = [  # noqa: RUF022 - grouped by topic
+    "FEATURES", "INDONESIAN_STOP_WORDS", "STOP_WORDS", "HistoryPriors", "SideBlocks", "Encoder",
+    "BioText", "ProfileEncoder", "PairFeaturizer", "TextSpace",
+    "common_minutes", "distance_km", "feature_widths", "mentor_history_stats", "mode_compatible",
+    "pair_features", "sector_affinity", "sector_relation", "slot_bitmap", "smoothed_history", "stacked",
+    "value_codes",
+]
+_ESTIMATORS = ("BioText", "ProfileEncoder", "PairFeaturizer")
+
+
+def __getattr__(name: str) -> object:
+    """The scikit-learn estimators (``BioText``, ``ProfileEncoder``, ``PairFeaturizer``), imported on
+    first use, so that the batch commands, which need none of them, never import scikit-learn."""
+    if name in _ESTIMATORS:
+        from matching import estimators
+
+        return getattr(estimators, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 logger = logging.getLogger(__name__)
 
@@ -85,16 +104,6 @@ SLOT_MINUTES = 5
 _SLOTS = 7 * 24 * 60 // SLOT_MINUTES
 _WORDS = (_SLOTS + 63) // 64
 
-#: Common Indonesian function words (TF-IDF drops them with the English list).
-INDONESIAN_STOP_WORDS: frozenset[str] = frozenset(
-    """ada adalah agar akan aku anda antara apa apakah atau bagaimana bagi bahwa banyak belum
-    berbagai bisa bila boleh dalam dan dapat dari daripada dengan di dia harus hanya hingga ia ini
-    itu jadi jika juga kalau kami kamu karena ke kepada ketika kita lagi lah lebih maka mana masih
-    mereka namun nya oleh pada para pernah pun saat saja sama sambil sampai sangat saya sebagai
-    sebuah secara sedang sejak selalu semua seperti serta setelah setiap sudah supaya tanpa telah
-    tentang tersebut tetapi tidak untuk yang sekitar kini juga kah pula punya sendiri tiap""".split()  # noqa: SIM905 - a word list reads best as text
-)
-STOP_WORDS: tuple[str, ...] = tuple(sorted(INDONESIAN_STOP_WORDS | ENGLISH_STOP_WORDS))
 
 
 @dataclass(frozen=True)
@@ -254,118 +263,16 @@ def smoothed_history(
     return acceptance, rating
 
 
-class BioText(BaseEstimator, TransformerMixin):
-    """Bios as unit vectors in a small LSA space: TF-IDF (Indonesian + English stop words), SVD, L2."""
-
-    def __init__(self, n_components: int = 24, max_fit_docs: int = 3000, random_state: int | None = 0):
-        self.n_components = n_components
-        self.max_fit_docs = max_fit_docs
-        self.random_state = random_state
-
-    def fit(self, X: Sequence[str], y: object = None) -> BioText:
-        """Learn the vocabulary and the SVD from (a sample of) the distinct bios."""
-        from sklearn.decomposition._truncated_svd import TruncatedSVD  # imported when there are bios
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
-        docs = [d for d in dict.fromkeys(X) if d and d.strip()]
-        if len(docs) > self.max_fit_docs:
-            rng = np.random.default_rng(self.random_state)
-            docs = [docs[i] for i in rng.choice(len(docs), self.max_fit_docs, replace=False)]
-        self.vectorizer_ = TfidfVectorizer(stop_words=list(STOP_WORDS), sublinear_tf=True, min_df=1)
-        self.svd_ = None
-        try:
-            tfidf = self.vectorizer_.fit_transform(docs) if docs else None
-        except ValueError:  # only stop words: no vocabulary
-            tfidf = None
-        if tfidf is None:
-            self.vectorizer_ = None
-            self.n_components_ = 0
-            return self
-        k = min(self.n_components, tfidf.shape[1] - 1, tfidf.shape[0] - 1)
-        if k >= 1:
-            self.svd_ = TruncatedSVD(n_components=k, random_state=self.random_state, algorithm="randomized", n_iter=3)
-            self.svd_.fit(tfidf)
-            self.n_components_ = k
-        else:
-            self.n_components_ = tfidf.shape[1]
-        return self
-
-    def transform(self, X: Sequence[str]) -> np.ndarray:
-        """Unit-length vectors (zero for an empty bio), computed once per distinct text."""
-        check_is_fitted(self, "n_components_")
-        X = list(X)
-        out = np.zeros((len(X), self.n_components_), dtype=np.float32)
-        if self.vectorizer_ is None or not X:
-            return out
-        uniq: dict[str, int] = {}
-        codes = np.fromiter((uniq.setdefault(d, len(uniq)) for d in X), dtype=np.int64, count=len(X))
-        tfidf = self._tfidf(list(uniq))
-        dense = self.svd_.transform(tfidf) if self.svd_ is not None else tfidf.toarray()
-        norms = np.linalg.norm(dense, axis=1, keepdims=True)
-        dense = np.divide(dense, norms, out=np.zeros_like(dense), where=norms > 0)
-        return dense[codes].astype(np.float32)
-
-    def _tfidf(self, docs: list[str]):
-        """``vectorizer_.transform(docs)`` for the fitted settings (word unigrams, lowercase, sublinear tf,
-        smooth idf, l2), tokenising in bulk: the same matrix, several times faster on many documents."""
-        from scipy import sparse
-
-        v = self.vectorizer_
-        if (v.analyzer, v.ngram_range, v.lowercase, v.strip_accents, v.norm, v.use_idf, v.binary) != (
-            "word", (1, 1), True, None, "l2", True, False
-        ) or v.preprocessor is not None or v.tokenizer is not None:
-            return v.transform(docs)  # pragma: no cover - other settings take sklearn's own path
-        tokens = _word_runs(docs) if v.token_pattern == r"(?u)\b\w\w+\b" else None
-        if tokens is None:  # pragma: no cover - a custom token pattern
-            tokens = list(map(re.compile(v.token_pattern).findall, map(str.lower, docs)))
-        lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(docs))
-        flat = list(chain.from_iterable(tokens))
-        vocab = v.vocabulary_
-        if flat and isinstance(flat[0], bytes):
-            if getattr(self, "_ascii_vocab", (None,))[0] is not vocab:
-                self._ascii_vocab = (vocab, {t.encode(): j for t, j in vocab.items() if t.isascii()})
-            vocab = self._ascii_vocab[1]
-        terms = np.fromiter(map(vocab.get, flat, repeat(-1)), dtype=np.int64, count=len(flat))
-        doc = np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
-        known = terms >= 0
-        n_terms = len(v.idf_)
-        keys, counts = np.unique(doc[known] * n_terms + terms[known], return_counts=True)
-        rows, cols = keys // n_terms, keys % n_terms
-        tf = np.log(counts.astype(np.float64)) + 1.0 if v.sublinear_tf else counts.astype(np.float64)
-        w = tf * v.idf_[cols]
-        norms = np.sqrt(np.bincount(rows, weights=w * w, minlength=len(docs)))
-        w /= norms[rows]
-        indptr = np.r_[0, np.cumsum(np.bincount(rows, minlength=len(docs)))]
-        return sparse.csr_matrix((w, cols, indptr), shape=(len(docs), n_terms))
+class NotFittedError(ValueError, AttributeError):
+    """Raised when an encoder is used before ``fit`` (as scikit-learn's ``NotFittedError``)."""
 
 
-_WORD = re.compile(r"\w")
-_ASCII_NON_WORD = bytes(c if c == 0x1F or _WORD.match(chr(c)) else 0x20 for c in range(256))
-
-
-def _word_runs(docs: list[str]) -> list[list[str]] | list[list[bytes]] | None:
-    """The maximal runs of word characters of every lowercased document (what ``\\b\\w\\w+\\b`` finds,
-    plus the one-character runs, which no vocabulary holds), by translating every other character
-    to a space and splitting: several times faster than a regular expression per document.
-
-    ASCII text gives the tokens as bytes; None when the separator occurs in a document."""
-    text = "\x1f".join(docs).lower()
-    if text.count("\x1f") != len(docs) - 1:
-        return None  # the separator occurs in a bio: take the regular expression path
-    if text.isascii():  # bytes: a 256-entry table and no per-character dictionary lookups
-        data = text.encode("ascii").translate(_ASCII_NON_WORD)
-        return list(map(bytes.split, data.split(b"\x1f")))  # tokens as ASCII bytes
-    points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-    present = np.flatnonzero(np.bincount(points)) if len(points) else np.zeros(0, dtype=np.int64)
-    table = {int(c): " " for c in present if c != 0x1F and not _WORD.match(chr(c))}
-    return list(map(str.split, text.translate(table).split("\x1f")))
-
-
-class ProfileEncoder(BaseEstimator, TransformerMixin):
+class Encoder:
     """Turns entrepreneurs and mentors into the side blocks whose products are the pair features.
 
     ``fit(people, history=...)`` learns the bio text space and the mentors' history statistics;
     ``encode_entrepreneurs`` and ``encode_mentors`` give the :class:`SideBlocks` of each side.
+    Plain Python (no scikit-learn); :class:`ProfileEncoder` is the same as a scikit-learn transformer.
     """
 
     def __init__(self, n_text_components: int = 24, history_priors: HistoryPriors | None = None, random_state: int | None = 0):
@@ -373,15 +280,19 @@ class ProfileEncoder(BaseEstimator, TransformerMixin):
         self.history_priors = history_priors
         self.random_state = random_state
 
-    def fit(self, X: Sequence[Entrepreneur | Mentor], y: object = None, history: Iterable[HistoryRecord] = ()) -> ProfileEncoder:
+    def fit(self, X: Sequence[Entrepreneur | Mentor], y: object = None, history: Iterable[HistoryRecord] = ()) -> Encoder:
         """Learn the text space from the bios in ``X`` and the language list; keep ``history``."""
         people = list(X)
-        self.text_ = BioText(self.n_text_components, random_state=self.random_state).fit([p.bio for p in people])
+        self.text_ = TextSpace(self.n_text_components, random_state=self.random_state).fit([p.bio for p in people])
         langs = sorted({lang for p in people for lang in p.languages if lang != "id"})
         self.languages_ = tuple(langs)
         self.history_ = tuple(history)
         self.priors_ = self.history_priors or HistoryPriors()
         return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "text_"):
+            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet. Call 'fit' first.")
 
     def transform(self, X: Sequence[Entrepreneur | Mentor]) -> SideBlocks:
         """Side blocks of a list of entrepreneurs or of mentors (not mixed)."""
@@ -409,7 +320,7 @@ class ProfileEncoder(BaseEstimator, TransformerMixin):
 
     def encode_entrepreneurs(self, entrepreneurs: Sequence[Entrepreneur]) -> SideBlocks:
         """The entrepreneur side: one-hots and shares that meet the mentor side's blocks."""
-        check_is_fitted(self, "text_")
+        self._check_fitted()
         n = len(entrepreneurs)
         blocks, kec, bitmaps, pattern = self._common(entrepreneurs)
         rows = np.arange(n)
@@ -439,7 +350,7 @@ class ProfileEncoder(BaseEstimator, TransformerMixin):
 
     def encode_mentors(self, mentors: Sequence[Mentor], history: Iterable[HistoryRecord] | None = None) -> SideBlocks:
         """The mentor side: sector affinities, stage fit and gap, expertise, place, history."""
-        check_is_fitted(self, "text_")
+        self._check_fitted()
         n = len(mentors)
         blocks, kec, bitmaps, pattern = self._common(mentors)
         sector = np.zeros((n, len(SECTOR_CODES)), dtype=np.float32)
@@ -509,40 +420,6 @@ def pair_features(ents: SideBlocks, ments: SideBlocks, ei: np.ndarray, mj: np.nd
         else:
             out[:, k] = np.einsum("ij,ij->i", a[ei], b[mj], dtype=np.float64)
     return out
-
-
-class PairFeaturizer(BaseEstimator, TransformerMixin):
-    """sklearn transformer: a sequence of (Entrepreneur, Mentor) pairs to the matrix of ``FEATURES``.
-
-    ``fit`` learns the bio text space from the people in the pairs and keeps ``history`` for the
-    mentors' acceptance and rating features.
-    """
-
-    def __init__(self, history: Sequence[HistoryRecord] = (), n_text_components: int = 24, random_state: int | None = 0):
-        self.history = history
-        self.n_text_components = n_text_components
-        self.random_state = random_state
-
-    def fit(self, X: Sequence[tuple[Entrepreneur, Mentor]], y: object = None) -> PairFeaturizer:
-        """Fit the profile encoder on everyone who appears in ``X``."""
-        people = [p for pair in X for p in pair]
-        self.encoder_ = ProfileEncoder(self.n_text_components, random_state=self.random_state).fit(
-            people, history=self.history
-        )
-        return self
-
-    def transform(self, X: Sequence[tuple[Entrepreneur, Mentor]]) -> np.ndarray:
-        """The feature matrix, one row per pair."""
-        check_is_fitted(self, "encoder_")
-        X = list(X)
-        ents = self.encoder_.encode_entrepreneurs([e for e, _ in X])
-        ments = self.encoder_.encode_mentors([m for _, m in X])
-        idx = np.arange(len(X))
-        return pair_features(ents, ments, idx, idx)
-
-    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
-        """The names of the features, in column order."""
-        return np.asarray(FEATURES, dtype=object)
 
 
 def mode_compatible(mode_a: str, mode_b: str) -> bool:

@@ -15,14 +15,14 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
 from matching.explain import Reason, reason, summary
 from matching.features import (
     FEATURES,
-    ProfileEncoder,
+    Encoder,
     SideBlocks,
     common_minutes,
     distance_km,
@@ -33,8 +33,11 @@ from matching.features import (
     stacked,
     value_codes,
 )
+from matching.priors import prior_scorer
 from matching.profiles import STAGES, Entrepreneur, HistoryRecord, Mentor
-from matching.scoring import MatchScorer
+
+if TYPE_CHECKING:
+    from matching.scoring import MatchScorer
 
 logger = logging.getLogger(__name__)
 
@@ -137,8 +140,8 @@ def build_problem(
     history: Sequence[HistoryRecord] = (),
 ) -> MatchProblem:
     """Encode both sides and group the entrepreneurs by the mentors they may meet."""
-    scorer = scorer or MatchScorer.from_priors()
-    encoder = ProfileEncoder().fit([*entrepreneurs, *mentors], history=history)
+    scorer = scorer or prior_scorer()  # the prior weights, without importing scikit-learn
+    encoder = Encoder().fit([*entrepreneurs, *mentors], history=history)
     ents = encoder.encode_entrepreneurs(entrepreneurs)
     ments = encoder.encode_mentors(mentors)
     w = np.asarray(scorer.coef_, dtype=np.float64)

@@ -23,25 +23,18 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from matching.features import FEATURES, ProfileEncoder, mentor_history_stats, pair_features, smoothed_history
+from matching.estimators import ProfileEncoder
+from matching.features import FEATURES, mentor_history_stats, pair_features, smoothed_history
+from matching.priors import PRIOR_INTERCEPT, PRIOR_WEIGHTS
 from matching.profiles import Entrepreneur, HistoryRecord, Mentor
 
 logger = logging.getLogger(__name__)
 
-#: Hand-set weights of the features (log-odds per unit of feature), used when nothing is learned.
-PRIOR_WEIGHTS: dict[str, float] = {
-    "sector": 1.5,
-    "stage_fit": 0.8,
-    "stage_gap": -1.2,
-    "needs_covered": 2.0,
-    "proximity": 1.0,
-    "languages_extra": 0.3,
-    "time_match": 0.6,
-    "bio_similarity": 0.4,
-    "mentor_acceptance": 2.0,
-    "mentor_rating": 1.5,
-}
-PRIOR_INTERCEPT = -2.5
+__all__ = [
+    "MODEL_FORMAT", "PRIOR_INTERCEPT", "PRIOR_WEIGHTS", "MatchScorer", "fit_from_history", "history_training_set",
+    "library_versions", "load_model", "outcome_label", "save_model",
+]  # fmt: skip
+
 MODEL_FORMAT = 1
 
 
