@@ -46,6 +46,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seconds", type=int, help="run time per server (default 60; short 15)")
     p.add_argument("--rate", type=float, default=100.0, help="target requests/s in total (default 100)")
     p.add_argument("--users", type=int, help="virtual users (default 50; short 20)")
+    p.add_argument("--review-share", type=float, default=0.1, help="share of staff hits on the review page")
+    p.add_argument("--review-share", type=float, default=0.1, help="share of staff hits on the review page")
     p.add_argument("--hot-mentors", type=int, default=12, help="mentors all users request and accept as")
     p.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     p.add_argument("--port", type=int, default=18600, help="first loopback port used")
@@ -285,6 +287,7 @@ def run_locust(url: str, args, accounts_file: Path, out_prefix: Path) -> list[di
         **os.environ,
         "LOAD_ACCOUNTS": str(accounts_file),
         "LOAD_RATE_PER_USER": str(args.rate / args.users),
+        "LOAD_REVIEW_SHARE": str(args.review_share),
     }
     spawn = max(1, args.users // 3)
     cmd = [str(BIN / "locust"), "-f", str(ROOT / "scripts" / "load_locustfile.py"), "--headless",
