@@ -236,27 +236,49 @@ class TextSpace:
 
     def tfidf(self, docs: list[str]):
         """The TF-IDF rows of ``docs`` in the fitted vocabulary (what the vectorizer's ``transform``
-        gives: entries in column order, sublinear tf, smooth idf, L2), tokenising in bulk."""
+        gives: entries in column order, sublinear tf, smooth idf, L2), tokenising in bulk.
+
+        All tokens go into one flat list with a separator token between documents (no list per
+        document, so the garbage collector has nothing to walk), and scipy sums the duplicate
+        (document, term) entries into counts."""
         from scipy import sparse
 
-        tokens = word_runs(docs)
-        if tokens is None:
-            tokens = [_TOKEN.findall(d.lower()) for d in docs]
-        lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(docs))
-        flat = list(chain.from_iterable(tokens))
+        flat, sep = _flat_tokens(docs)
         vocab = self.vocabulary_
-        if flat and isinstance(flat[0], bytes):
+        if isinstance(sep, bytes):
             if getattr(self, "_ascii_vocab", (None,))[0] is not vocab:
                 self._ascii_vocab = (vocab, {t.encode(): j for t, j in vocab.items() if t.isascii()})
             vocab = self._ascii_vocab[1]
+        vocab = {**vocab, sep: -2}
         terms = np.fromiter(map(vocab.get, flat, repeat(-1)), dtype=np.int64, count=len(flat))
-        doc = np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
+        del flat
+        doc = np.cumsum(terms == -2)  # a token's document: the separators before it
         known = terms >= 0
-        n_terms = len(self.idf_)
-        keys, counts = np.unique(doc[known] * n_terms + terms[known], return_counts=True)
-        rows, cols = keys // n_terms, keys % n_terms
-        w = np.log(counts.astype(np.float64)) + 1.0
-        w *= self.idf_[cols]
-        self._normalize(w, rows, len(docs))
-        indptr = np.r_[0, np.cumsum(np.bincount(rows, minlength=len(docs)))]
-        return sparse.csr_matrix((w, cols, indptr), shape=(len(docs), n_terms))
+        rows, cols = doc[known], terms[known]
+        n_docs, n_terms = len(docs), len(self.idf_)
+        indptr = np.r_[0, np.cumsum(np.bincount(rows, minlength=n_docs))]
+        X = sparse.csr_matrix((np.ones(len(cols)), cols, indptr), shape=(n_docs, n_terms))
+        X.sum_duplicates()  # sorted columns within each row, data = counts
+        w = np.log(X.data) + 1.0
+        w *= self.idf_[X.indices]
+        self._normalize(w, np.repeat(np.arange(n_docs), np.diff(X.indptr)), n_docs)
+        X.data = w
+        return X
+
+
+def _flat_tokens(docs: Sequence[str]) -> tuple[list[str] | list[bytes], str | bytes]:
+    """Every document's runs of word characters (lowercased), in one list, each document followed
+    by a separator token (``"\x1f"``, which is no word character and so never part of a token)."""
+    text = "\x1f".join(docs).lower()
+    if text.count("\x1f") == len(docs) - 1 and text.isascii():
+        # bytes: one translate, and the separator (no ASCII whitespace for bytes.split) as a token
+        data = text.encode("ascii").translate(_ASCII_NON_WORD).replace(b"\x1f", b" \x1f ")
+        return [*data.split(), b"\x1f"], b"\x1f"
+    runs = word_runs(docs)
+    if runs is None:
+        runs = (_TOKEN.findall(d.lower()) for d in docs)
+    flat: list[str] = []
+    for toks in runs:
+        flat += toks
+        flat.append("\x1f")
+    return flat, "\x1f"

@@ -45,11 +45,14 @@ def test_text_space_equals_tfidf_and_truncated_svd(n):
     assert space.vocabulary_ == vec.vocabulary_
     assert np.array_equal(space.idf_, vec.idf_)
     assert np.array_equal(space.components_, svd.components_)  # transposed and plain SVD paths
-    q = bios + ODD
-    want = svd.transform(vec.transform(q))
-    norms = np.linalg.norm(want, axis=1, keepdims=True)
-    want = np.divide(want, norms, out=np.zeros_like(want), where=norms > 0).astype(np.float32)
-    assert np.array_equal(space.transform(q), want)
+    # ASCII (bytes tokens), non-ASCII (str tokens), a separator inside a bio (regular expression)
+    for q in (bios, bios + [d for d in ODD if "\x1f" not in d], bios + ODD):
+        tfidf = space.tfidf(list(q))
+        assert not (tfidf != vec.transform(q)).nnz and np.array_equal(tfidf.data, vec.transform(q).data)
+        want = svd.transform(vec.transform(q))
+        norms = np.linalg.norm(want, axis=1, keepdims=True)
+        want = np.divide(want, norms, out=np.zeros_like(want), where=norms > 0).astype(np.float32)
+        assert np.array_equal(space.transform(q), want)
     assert np.array_equal(BioText().fit(bios).transform(q), want)
 
 
