@@ -6,6 +6,7 @@ from flask import Flask, current_app, g, request
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.db import SQLITE_BEGIN, make_engine, make_session_factory
+from webapp import faults
 
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -18,6 +19,7 @@ def init_app(app: Flask, session_factory: sessionmaker[Session] | None = None) -
         app.extensions["jakmentor.engine"] = engine
     app.extensions["jakmentor.sessions"] = session_factory
     app.teardown_appcontext(_close_session)
+    faults.install(app, session_factory)  # test-only pauses; nothing unless FAULT_INJECTION=1
 
     @app.before_request
     def _declare_write_intent() -> None:

@@ -14,6 +14,7 @@ from http import HTTPStatus
 from flask import Response, jsonify, request
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from webapp.services.errors import ServiceError
@@ -130,6 +131,14 @@ def _validation_error(exc: ValidationError):
     return envelope_response(422, "The request has invalid fields.", errors=_field_errors(exc.messages))
 
 
+def _database_unavailable(exc: OperationalError):
+    # The blueprint's catch-all below would otherwise make an outage (a restart, a lost connection) a 500.
+    log.error("api: database unavailable: %s", type(exc.orig).__name__ if exc.orig else "OperationalError")
+    return envelope_response(
+        503, "The database is unavailable; retry shortly.", headers={"Retry-After": "30"}
+    )
+
+
 def _unexpected_error(exc: Exception):
     log.exception("api: unhandled error on %s %s", request.method, request.path)
     return envelope_response(500, "Unexpected error; it has been logged.")
@@ -141,6 +150,7 @@ def api_blueprint(name: str, import_name: str, *, url_prefix: str, description: 
     blp.register_error_handler(HTTPException, _http_error)
     blp.register_error_handler(ServiceError, _service_error)
     blp.register_error_handler(ValidationError, _validation_error)
+    blp.register_error_handler(OperationalError, _database_unavailable)
     blp.register_error_handler(Exception, _unexpected_error)
     return blp
 
