@@ -25,6 +25,8 @@ as_pg() {
 up() {
   local dir
   dir="$(mktemp -d /tmp/jakmentor-faults.XXXXXX)"
+  # Whatever fails from here on, leave nothing running behind us.
+  trap 'rc=$?; if [ "$rc" -ne 0 ]; then down "'"$dir"'" >/dev/null 2>&1; fi; exit "$rc"' EXIT
   chmod 755 "$dir"
   mkdir -p "$dir/pg" "$dir/redis"
   if [ "$(id -u)" = 0 ]; then chown postgres "$dir/pg"; fi
