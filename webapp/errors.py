@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, render_template, request
 from flask.globals import request_ctx
 from flask_babel import gettext as _
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,16 @@ def _titles() -> dict[int, str]:
     }
 
 
+def _discard_transaction() -> None:
+    """Roll back the request's failed transaction before an error page is rendered."""
+    db = g.get("db")
+    if db is not None:
+        try:
+            db.rollback()
+        except SQLAlchemyError:  # the connection itself may be gone (an outage)
+            log.warning("rollback after a database error failed")
+
+
 def register(app: Flask) -> None:
     """Install handlers for HTTP errors, database outages and anything unexpected."""
 
@@ -50,6 +60,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     def _db_down(exc: OperationalError):
+        _discard_transaction()
         log.error("database unavailable: %s", type(exc.orig).__name__ if exc.orig else "OperationalError")
         if _wants_json():
             return (
@@ -58,6 +69,21 @@ def register(app: Flask) -> None:
                 {"Retry-After": "30"},
             )
         return render_template("error.html", code=503, title=_titles()[503]), 503, {"Retry-After": "30"}
+
+    @app.errorhandler(IntegrityError)
+    def _conflict(exc: IntegrityError):
+        _discard_transaction()
+        # A database constraint refused a write that raced with another one (a place taken, a
+        # duplicate): nothing was written, and the person can look again and retry.
+        log.warning(
+            "write refused by a database constraint: %s",
+            type(exc.orig).__name__ if exc.orig else "IntegrityError",
+        )
+        if _wants_json():
+            return jsonify(
+                code=409, status="Conflict", message="the data changed meanwhile; reload and try again"
+            ), 409
+        return render_template("error.html", code=409, title=_titles()[409]), 409
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

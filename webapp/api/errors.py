@@ -14,7 +14,7 @@ from http import HTTPStatus
 from flask import Response, jsonify, request
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from webapp.services.errors import ServiceError
@@ -139,6 +139,15 @@ def _database_unavailable(exc: OperationalError):
     )
 
 
+def _constraint_conflict(exc: IntegrityError):
+    # A write that raced with another and was refused by a database constraint: nothing was written.
+    log.warning(
+        "api: write refused by a database constraint: %s",
+        type(exc.orig).__name__ if exc.orig else "IntegrityError",
+    )
+    return envelope_response(409, "The data changed meanwhile; reload and try again.", reason="conflict")
+
+
 def _unexpected_error(exc: Exception):
     log.exception("api: unhandled error on %s %s", request.method, request.path)
     return envelope_response(500, "Unexpected error; it has been logged.")
@@ -151,6 +160,7 @@ def api_blueprint(name: str, import_name: str, *, url_prefix: str, description: 
     blp.register_error_handler(ServiceError, _service_error)
     blp.register_error_handler(ValidationError, _validation_error)
     blp.register_error_handler(OperationalError, _database_unavailable)
+    blp.register_error_handler(IntegrityError, _constraint_conflict)
     blp.register_error_handler(Exception, _unexpected_error)
     return blp
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from matching import reference
@@ -418,6 +418,23 @@ def save_mentor_profile(db: Session, user: User, data: Mapping[str, Any]) -> Men
     if row is None:
         row = Mentor(external_id=f"WM{user.id}", user_id=user.id, name=user.name, active_count=0)
         db.add(row)
+    elif "capacity" in values:
+        # A guarded UPDATE: an accept that commits after this request read ``held`` cannot be
+        # undercut (the database would refuse it anyway; this answers with the reason instead).
+        capacity = values.pop("capacity")
+        changed = db.execute(
+            update(Mentor)
+            .where(Mentor.id == row.id, Mentor.active_count <= capacity)
+            .values(capacity=capacity)
+            .execution_options(synchronize_session="fetch")
+        )
+        if changed.rowcount != 1:
+            db.refresh(row)
+            raise InvalidInput(
+                "invalid_profile",
+                "the profile has invalid fields",
+                [_err("capacity", "below_active", held=row.active_count, max=MAX_CAPACITY)],
+            )
     for key, value in values.items():
         setattr(row, key, value)
     db.flush()
