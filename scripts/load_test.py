@@ -47,7 +47,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--rate", type=float, default=100.0, help="target requests/s in total (default 100)")
     p.add_argument("--users", type=int, help="virtual users (default 50; short 20)")
     p.add_argument("--review-share", type=float, default=0.1, help="share of staff hits on the review page")
-    p.add_argument("--review-share", type=float, default=0.1, help="share of staff hits on the review page")
     p.add_argument("--hot-mentors", type=int, default=12, help="mentors all users request and accept as")
     p.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     p.add_argument("--port", type=int, default=18600, help="first loopback port used")
