@@ -18,6 +18,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -293,7 +294,7 @@ def run_locust(url: str, args, accounts_file: Path, out_prefix: Path) -> list[di
            "-u", str(args.users), "-r", str(spawn), "-t", f"{args.seconds}s", "--host", url,
            "--csv", str(out_prefix), "--only-summary", "--stop-timeout", "10", "--loglevel", "WARNING"]  # fmt: skip
     subprocess.run(cmd, env=env, cwd=ROOT, timeout=args.seconds + 120, check=False,
-                   stdout=subprocess.DEVNULL, stderr=(out_prefix.parent / f"{out_prefix.name}.log").open("wb"))  # fmt: skip
+                   stdout=subprocess.DEVNULL, stderr=(out_prefix.parent / f"{out_prefix.name}-locust.log").open("wb"))  # fmt: skip
     with open(f"{out_prefix}_stats.csv", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     failures = Path(f"{out_prefix}_failures.csv")
@@ -403,7 +404,10 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep:
             with suppress(Exception):
                 _admin(args.admin_dsn, f'DROP DATABASE IF EXISTS "{template}"')
-        print(f"(work files in {work})" if args.keep else "", end="")
+        if args.keep:
+            print(f"(work files, with the test accounts' cookies and tokens, in {work})")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
     errors = print_table(results, args.seconds)
     first = next(iter(results.values()), [])
     p95 = next((_num(r, "95%") for r in first if r["Name"] == SUGGESTIONS), None)

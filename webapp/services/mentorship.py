@@ -220,6 +220,11 @@ def accept_request(db: Session, mentor: Mentor, request_id: int, *, actor_id: in
     req = db.get(MatchRequest, request_id)
     if req is None or req.mentor_id != mentor.id or req.status in ("draft", "rejected"):
         raise NotFound("request_not_found", "no such request")
+    # Accepts of one entrepreneur's requests queue on the entrepreneur's row (PostgreSQL; SQLite
+    # serialises writers anyway): two mentors accepting the same person at once would otherwise
+    # deadlock between the one-active-match index and closing the other requests. The second then
+    # finds its request closed (request_not_pending).
+    db.execute(select(Entrepreneur.id).where(Entrepreneur.id == req.entrepreneur_id).with_for_update())
     now = utcnow()
     if not _take_place(db, mentor.id):
         raise Conflict("capacity_full", "all your places are taken (or you are paused)")
