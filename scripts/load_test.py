@@ -50,7 +50,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--review-share", type=float, default=0.1, help="share of staff hits on the review page")
     p.add_argument("--hot-mentors", type=int, default=12, help="mentors all users request and accept as")
     p.add_argument("--workers", type=int, default=4, help="gunicorn workers")
-    p.add_argument("--port", type=int, default=18600, help="first loopback port used")
+    p.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (more than 1: gthread)")
+    p.add_argument("--port", type=int, default=0, help="first loopback port used (0: a free port for each server)")
     p.add_argument("--admin-dsn", default="host=127.0.0.1 port=5432 user=postgres dbname=test")
     p.add_argument("--redis-url", default="redis://127.0.0.1:6379/9")
     p.add_argument("--name", help="database name (default load_jkm_PID; the runs add _gunicorn and _dev)")
@@ -85,6 +86,15 @@ def _url(dsn: str, name: str) -> str:
 def _flask(env: dict, *args: str, timeout: int = 600) -> None:
     subprocess.run([str(BIN / "flask"), "--app", "webapp", *args], env=env, cwd=ROOT, check=True, timeout=timeout,
                    stdout=subprocess.DEVNULL)  # fmt: skip
+
+
+def _free_port() -> int:
+    """A loopback port nobody listens on now (so two runs on one machine never talk to each other's servers)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def seed(args, env: dict, name: str) -> dict:
@@ -196,10 +206,10 @@ def check_invariants(dsn: str, name: str) -> dict[str, int]:
 class Server:
     """A web server in its own process group, stopped (TERM, then KILL) however the run ends."""
 
-    def __init__(self, kind: str, env: dict, port: int, workers: int, log: Path):
+    def __init__(self, kind: str, env: dict, port: int, workers: int, log: Path, threads: int = 1):
         if kind == "gunicorn":
             cmd = [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "--workers", str(workers),
-                   "--bind", f"127.0.0.1:{port}", "--access-logfile", "/dev/null", "webapp:create_app()"]  # fmt: skip
+                   "--threads", str(threads), "--bind", f"127.0.0.1:{port}", "--access-logfile", "/dev/null", "webapp:create_app()"]  # fmt: skip
         else:
             cmd = [str(BIN / "flask"), "--app", "webapp", "run", "--no-reload", "--no-debugger",
                    "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
@@ -314,7 +324,7 @@ def measure(
         args.admin_dsn, f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}" TEMPLATE "{template}"'
     )
     server_env = {**env, "DATABASE_URL": _url(args.admin_dsn, name)}
-    server = Server(kind, server_env, port, args.workers, work / f"{kind}.log")
+    server = Server(kind, server_env, port, args.workers, work / f"{kind}.log", args.threads)
     try:
         server.wait_ready()
         t0 = time.perf_counter()
@@ -354,6 +364,12 @@ def print_table(results: dict[str, list[dict]], seconds: int) -> int:
     return errors
 
 
+def gunicorn_label(args) -> str:
+    """How the gunicorn server ran: workers, and threads when more than one each."""
+    threads = f" x {args.threads} threads" if args.threads > 1 else ""
+    return f"gunicorn {args.workers} workers{threads}"
+
+
 def _terminate(signum, _frame) -> None:
     raise SystemExit(128 + signum)
 
@@ -387,8 +403,9 @@ def main(argv: list[str] | None = None) -> int:
         for n, kind in enumerate(kinds):
             print(f"load before the {kind} run: {os.getloadavg()[0]:.2f} (1 min)")
             key = "gunicorn" if kind == "gunicorn" else "dev"
-            rows, invariants = measure(key, args, env, template, accounts, work, args.port + n)
-            results[f"{kind}" if kind != "gunicorn" else f"gunicorn {args.workers} workers"] = rows
+            port = args.port + n if args.port else _free_port()
+            rows, invariants = measure(key, args, env, template, accounts, work, port)
+            results[kind if kind != "gunicorn" else gunicorn_label(args)] = rows
             offsets = invariants.pop("offsets")
             moved = sum(1 for m, off in offsets.items() if off != before["offsets"].get(m, 0))
             broken += bool(moved)
