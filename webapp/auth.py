@@ -98,13 +98,12 @@ def _load_user(token: str) -> LoginUser | None:
     if not user_id.isdigit() or not version.isdigit() or not secret:
         return None  # cookies from before server-side sessions name no session: logged out
     db = get_db()
-    record = login_sessions.active_session(db, secret, int(user_id), session_policy())
-    if record is None:
+    found = login_sessions.active_session_with_user(db, secret, int(user_id), session_policy())
+    if found is None:
         return None
-    user = db.get(User, int(user_id))
+    record, user = found
     if (
-        user is None
-        or user.session_version != int(version)
+        user.session_version != int(version)
         or not user.is_active
         or user.deleted_at is not None
     ):
