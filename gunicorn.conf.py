@@ -12,7 +12,10 @@ from gunicorn.glogging import Logger
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 #: Sync workers (one request at a time each): 2 x cores + 1 unless set. Each worker holds its own
 #: database pool (SQLAlchemy's default 5 + 10 overflow), so workers x hosts x 15 must stay below
-#: PostgreSQL's max_connections (or put PgBouncer in between).
+#: PostgreSQL's max_connections (or put PgBouncer in between). On a small host that also runs
+#: PostgreSQL, fewer help no more than they hurt: at 100 requests/s on 2 cores (README, "Load
+#: test") 3 and 4 sync workers gave the same p95, and 2 gthread workers x 4 threads a worse one
+#: (pages are CPU-bound, so threads wait on each other's interpreter lock).
 workers = int(os.environ.get("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1))
 worker_class = "sync"
 #: A request that takes longer than this is killed (its transaction rolls back) and the worker respawned.
