@@ -13,7 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from matching import reference
-from models import Role
+from models import MatchRequest, Role
 from webapp.access import roles
 from webapp.database import get_db
 from webapp.model_store import current_scorer, model_dir
@@ -186,16 +186,12 @@ def review(run_id: int):
     page = cohorts.review_page(
         db, run_id, status=status, kecamatan=kecamatan, sort=sort, page=page_no, per_page=PER_PAGE
     )
-    alternatives = cohorts.alternatives(
-        db, page.rows, top=3, scorer=current_scorer(model_dir()), history=matching_history(db)
-    )
     args = {"sort": sort, "status": status, "kecamatan": kecamatan, "page": page.page}
     return render_template(
         "cohorts/review.html",
         run=run,
         report=run.report or {},
         page=page,
-        alternatives=alternatives,
         args={k: v for k, v in args.items() if v},
         sort=sort,
         status=status,
@@ -270,14 +266,51 @@ def reject(run_id: int, request_id: int):
     return _back(run_id)
 
 
-@bp.post("/<int:run_id>/proposals/<int:request_id>/swap")
+@bp.route("/<int:run_id>/proposals/<int:request_id>/swap", methods=["GET", "POST"])
 @roles(Role.STAFF)
 def swap(run_id: int, request_id: int):
-    """Give one draft another mentor (one of the alternatives with a place left)."""
+    """Give one draft another mentor: the page lists the best alternatives with a place left.
+
+    The alternatives are ranked only when staff open this page for one proposal, not for every row
+    of the review table (ranking them for a whole page cost about a second of CPU per view).
+    """
+    db = get_db()
+    if request.method == "GET":
+        try:
+            run = cohorts.get_run(db, run_id)
+        except NotFound:
+            abort(404)
+        req = db.get(MatchRequest, request_id)
+        if req is None or req.cohort_run_id != run_id:
+            abort(404)
+        options = []
+        if req.status == "draft":
+            options = cohorts.alternatives(
+                db, [req], top=3, scorer=current_scorer(model_dir()), history=matching_history(db)
+            ).get(req.id, [])
+        back = url_for("cohorts.review", run_id=run_id, **_back_args())
+        return render_template(
+            "cohorts/swap.html", run=run, req=req, options=options, back=back, lang=_lang(), ref=reference,
+            args=_back_args(), status_label=status_label,
+        )  # fmt: skip
     form = SwapForm()
     if not form.validate_on_submit():
         flash(_("Pilih mentor pengganti dari daftar."), "error")
         return _back(run_id)
+    try:
+        req = cohorts.swap(
+            db,
+            current_user.id,
+            request_id,
+            form.mentor_id.data,
+            run_id=run_id,
+            scorer=current_scorer(model_dir()),
+        )
+    except ServiceError as exc:
+        return _problem(exc, run_id)
+    db.commit()
+    flash(_("Mentor usulan diganti dengan %(name)s.", name=req.mentor.name), "success")
+    return _back(run_id)
     db = get_db()
     try:
         req = cohorts.swap(

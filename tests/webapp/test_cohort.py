@@ -305,7 +305,9 @@ def test_staff_bulk_approve_the_ticked_drafts_and_swap_through_the_page(client, 
     spare = make_mentor(db, capacity=1, name="Mentor Cadangan")
     a, b, c = _drafts(db, run)
     html = client.get(f"/staff/cohorts/{run.id}").get_data(as_text=True)
-    assert "Mentor Cadangan" in html  # offered as an alternative
+    assert f"/staff/cohorts/{run.id}/proposals/{a.id}/swap" in html  # each draft links to its alternatives
+    choices = client.get(f"/staff/cohorts/{run.id}/proposals/{a.id}/swap").get_data(as_text=True)
+    assert "Mentor Cadangan" in choices  # offered as an alternative
     response = client.post(
         f"/staff/cohorts/{run.id}/proposals/{a.id}/swap", data={"mentor_id": str(spare.id)}
     )
@@ -319,6 +321,9 @@ def test_staff_bulk_approve_the_ticked_drafts_and_swap_through_the_page(client, 
     assert [d.status for d in _drafts(db, run)] == ["pending", "pending", "draft"]
     full = client.post(f"/staff/cohorts/{run.id}/proposals/{c.id}/swap", data={"mentor_id": str(spare.id)})
     assert full.status_code == 409
+    decided = client.get(f"/staff/cohorts/{run.id}/proposals/{a.id}/swap").get_data(as_text=True)
+    assert "sudah diputuskan" in decided and 'name="mentor_id"' not in decided
+    assert client.get(f"/staff/cohorts/{run.id + 1}/proposals/{a.id}/swap").status_code == 404
 
 
 def test_a_run_with_a_bad_filter_is_refused_on_the_page(client, db):
