@@ -311,18 +311,3 @@ def swap(run_id: int, request_id: int):
     db.commit()
     flash(_("Mentor usulan diganti dengan %(name)s.", name=req.mentor.name), "success")
     return _back(run_id)
-    db = get_db()
-    try:
-        req = cohorts.swap(
-            db,
-            current_user.id,
-            request_id,
-            form.mentor_id.data,
-            run_id=run_id,
-            scorer=current_scorer(model_dir()),
-        )
-    except ServiceError as exc:
-        return _problem(exc, run_id)
-    db.commit()
-    flash(_("Mentor usulan diganti dengan %(name)s.", name=req.mentor.name), "success")
-    return _back(run_id)
