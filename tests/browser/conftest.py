@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -32,9 +34,9 @@ def _unavailable(reason: str):
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    """The app served by werkzeug in a thread, on its own SQLite file with a small demo loaded."""
+@contextmanager
+def serve_demo(folder: Path) -> Iterator[str]:
+    """The app served by werkzeug in a thread, on its own SQLite file in ``folder`` with a small demo."""
     from sqlalchemy.orm import Session
     from werkzeug.serving import make_server
 
@@ -43,7 +45,6 @@ def live_server(tmp_path_factory):
     from webapp.services.demo import load_demo
     from webapp.services.reference_data import sync_reference_data
 
-    folder: Path = tmp_path_factory.mktemp("live")
     url = f"sqlite:///{folder / 'live.db'}"
     upgrade(url)
     app = create_app({"ENV": "testing", "DATABASE_URL": url, "RATELIMIT_ENABLED": False})
@@ -56,9 +57,18 @@ def live_server(tmp_path_factory):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    engine.dispose()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """A live JakMentor with a small demo programme (120 entrepreneurs, 12 mentors, seed 5)."""
+    with serve_demo(tmp_path_factory.mktemp("live")) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

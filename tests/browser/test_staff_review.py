@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
 
+from tests.browser.conftest import serve_demo
 from webapp.services.demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -19,30 +19,8 @@ def staff_server(tmp_path_factory):
     A cohort run changes many people's requests; its own copy keeps the journeys tests, which share
     ``live_server`` in any order, unaffected.
     """
-    from sqlalchemy.orm import Session
-    from werkzeug.serving import make_server
-
-    from models.migrate import upgrade
-    from webapp import create_app
-    from webapp.services.demo import load_demo
-    from webapp.services.reference_data import sync_reference_data
-
-    folder = tmp_path_factory.mktemp("staff-live")
-    url = f"sqlite:///{folder / 'live.db'}"
-    upgrade(url)
-    app = create_app({"ENV": "testing", "DATABASE_URL": url, "RATELIMIT_ENABLED": False})
-    app.instance_path = str(folder / "instance")
-    engine = app.extensions["jakmentor.engine"]
-    with Session(engine) as db:
-        sync_reference_data(db)
-        load_demo(db, entrepreneurs=120, mentors=12, seed=5)
-        db.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    engine.dispose()
+    with serve_demo(tmp_path_factory.mktemp("staff-live")) as base:
+        yield base
 
 
 def _pending_figure(page, base: str) -> int:
