@@ -6,6 +6,7 @@ Nothing here imports Flask or commits: callers own their transactions.
 from models.base import Base, utcnow
 from models.people import ApiToken, Entrepreneur, Mentor, Role, User, UserSession
 from models.programme import (
+    BOOKED_SESSION_STATES,
     AuditLog,
     CohortRun,
     JobRun,
@@ -21,6 +22,7 @@ from models.programme import (
 from models.reference import Kecamatan, Kelurahan, Kota, PasStep, Sector, Stage, SupportArea
 
 __all__ = [
+    "BOOKED_SESSION_STATES",
     "ApiToken",
     "AuditLog",
     "Base",

@@ -12,13 +12,16 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    select,
     text,
 )
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, UTCDateTime, utcnow
@@ -29,6 +32,8 @@ OPEN_REQUEST_STATES = ("draft", "pending")
 REQUEST_STATES = ("draft", "rejected", "pending", "accepted", "declined", "withdrawn", "expired", "closed")
 MATCH_STATES = ("active", "ended", "completed")
 SESSION_STATES = ("proposed", "confirmed", "declined", "cancelled", "held", "missed")
+#: Session states that hold the people's time: at most one such session per person and start time.
+BOOKED_SESSION_STATES = ("proposed", "confirmed", "held")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -119,6 +124,8 @@ class Match(Base):
             sqlite_where=text("status = 'active'"),
             postgresql_where=text("status = 'active'"),
         ),
+        # Redundant with the primary key; it lets a session refer to (match, entrepreneur, mentor).
+        Index("uq_mentor_match_id_people", "id", "entrepreneur_id", "mentor_id", unique=True),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     entrepreneur_id: Mapped[int] = mapped_column(ForeignKey("entrepreneur.id"), index=True)
@@ -151,8 +158,31 @@ class StatusChange(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
 
+def _of_the_match(column: str):
+    """An insert default: the session's match's ``column`` (for rows made without it)."""
+
+    def default(context: DefaultExecutionContext) -> int:
+        match_id = context.get_current_parameters()["match_id"]
+        return context.connection.execute(
+            select(Match.__table__.c[column]).where(Match.__table__.c.id == match_id)
+        ).scalar_one()
+
+    return default
+
+
+def _booked_slot(name: str, person: str) -> Index:
+    booked = text(_in("status", BOOKED_SESSION_STATES))
+    return Index(name, person, "starts_at", unique=True, sqlite_where=booked, postgresql_where=booked)
+
+
 class MentoringSession(Base):
-    """One proposed or held meeting of a match in a given ISO week (at most one per week)."""
+    """One proposed or held meeting of a match in a given ISO week (at most one per week).
+
+    ``entrepreneur_id`` and ``mentor_id`` copy the match's people (a foreign key to the match's
+    ``(id, entrepreneur_id, mentor_id)`` keeps them equal), so that the database itself refuses a
+    second booked session of a person at the same start time. Rows made without them get the
+    match's values at insert. Overlapping but different start times are the services' to avoid.
+    """
 
     __tablename__ = "mentoring_session"
     __table_args__ = (
@@ -160,9 +190,18 @@ class MentoringSession(Base):
         CheckConstraint(_in("status", SESSION_STATES), name="status"),
         CheckConstraint("mode IN ('offline', 'online')", name="mode"),
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        ForeignKeyConstraint(
+            ["match_id", "entrepreneur_id", "mentor_id"],
+            ["mentor_match.id", "mentor_match.entrepreneur_id", "mentor_match.mentor_id"],
+            name="fk_mentoring_session_match_people",
+        ),
+        _booked_slot("uq_mentoring_session_mentor_start", "mentor_id"),
+        _booked_slot("uq_mentoring_session_entrepreneur_start", "entrepreneur_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     match_id: Mapped[int] = mapped_column(ForeignKey("mentor_match.id"), index=True)
+    entrepreneur_id: Mapped[int] = mapped_column(Integer, default=_of_the_match("entrepreneur_id"))
+    mentor_id: Mapped[int] = mapped_column(Integer, default=_of_the_match("mentor_id"))
     #: Monday of the ISO week, in Jakarta time.
     week_start: Mapped[dt.date] = mapped_column(Date, index=True)
     starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
@@ -175,7 +214,7 @@ class MentoringSession(Base):
     mentor_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    match: Mapped[Match] = relationship()
+    match: Mapped[Match] = relationship(foreign_keys=[match_id])
 
 
 class SessionFeedback(Base):

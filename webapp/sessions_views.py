@@ -516,7 +516,12 @@ def staff_propose():
     dry_run = request.form.get("action") != "propose"
     db = get_db()
     limit = float(current_app.config.get("SESSION_PROPOSAL_TIME_LIMIT", STAFF_TIME_LIMIT))
-    run = sessions.propose_sessions_for_week(db, monday, time_limit=min(limit, STAFF_TIME_LIMIT))
+    try:
+        run = sessions.propose_sessions_for_week(db, monday, time_limit=min(limit, STAFF_TIME_LIMIT))
+    except ServiceError as exc:  # e.g. a person booked at the same start by another transaction
+        db.rollback()
+        flash(error_text(exc), "error")
+        return redirect(url_for("sessions.staff_week", week=sessions.week_label(monday)), code=303)
     if run.status != "done":
         db.rollback()
         message = (

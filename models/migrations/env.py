@@ -42,14 +42,32 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=sqlite,
         compare_type=True,
     )
-    with context.begin_transaction():
-        context.run_migrations()
+    if not sqlite:
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    # SQLite's batch mode rebuilds a table (new table, copy, DROP, RENAME). With foreign keys on, the
+    # DROP of a table that other rows refer to fails, or leaves a deferred violation that the RENAME
+    # never clears. SQLite's documented procedure: foreign keys off (outside the transaction), then
+    # PRAGMA foreign_key_check before the commit. The pragma is set on the driver connection, which
+    # is outside a transaction here (a connection handed in inside one keeps foreign keys on).
+    raw = connection.connection.dbapi_connection
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+            if broken:
+                raise RuntimeError(f"migration left rows whose foreign keys point nowhere: {broken[:10]}")
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

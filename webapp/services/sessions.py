@@ -44,6 +44,7 @@ from matching.csvio import parse_availability
 from matching.profiles import HistoryRecord, Pair
 from matching.schedule import REASONS, propose_week
 from models import (
+    BOOKED_SESSION_STATES,
     AuditLog,
     Entrepreneur,
     JobRun,
@@ -72,8 +73,12 @@ SESSION_MINUTES = 60
 MIN_NOTICE = dt.timedelta(hours=12)
 VIDEO_BASE = "https://meet.jit.si/JakMentor-"
 VIDEO_ALPHABET = string.ascii_letters + string.digits
-#: Sessions that hold a person's time (and a room's place).
-BOOKED_STATES = ("proposed", "confirmed", "held")
+#: Sessions that hold a person's time (and a room's place); the database refuses two of them for
+#: one person at the same start time (``uq_mentoring_session_mentor_start`` and ``..._entrepreneur_start``).
+BOOKED_STATES = BOOKED_SESSION_STATES
+#: The names of those indexes, and the columns SQLite names instead when it refuses a row.
+_SLOT_INDEXES = ("uq_mentoring_session_mentor_start", "uq_mentoring_session_entrepreneur_start")
+_SLOT_COLUMN = "mentoring_session.starts_at"
 OPEN_STATES = ("proposed", "confirmed")
 REMINDER_LEAD = dt.timedelta(hours=24)
 FEEDBACK_HOUR = 8
@@ -237,6 +242,8 @@ def _new_session(db: Session, match: Match, monday: dt.date, proposed) -> Mentor
     """Insert one proposed session (a separate step so tests can make a run fail half-way)."""
     row = MentoringSession(
         match_id=match.id,
+        entrepreneur_id=match.entrepreneur_id,
+        mentor_id=match.mentor_id,
         week_start=monday,
         starts_at=proposed.start.astimezone(dt.UTC),
         ends_at=proposed.end.astimezone(dt.UTC),
@@ -248,6 +255,17 @@ def _new_session(db: Session, match: Match, monday: dt.date, proposed) -> Mentor
     db.add(row)
     db.flush()
     return row
+
+
+def is_slot_clash(exc: IntegrityError) -> bool:
+    """True when the database refused a second booked session of a person at the same start time."""
+    text = str(exc.orig)
+    return any(name in text for name in _SLOT_INDEXES) or _SLOT_COLUMN in text
+
+
+def _person_busy() -> Conflict:
+    log.warning("session refused by the database: a person already has a session at that start time")
+    return Conflict("person_busy", "one of them has another session at that time")
 
 
 def _notify_pair(db: Session, match: Match, kind: str, session_id: int) -> None:
@@ -340,7 +358,12 @@ def propose_sessions_for_week(
     created: list[int] = []
     for proposed in result.sessions:
         match = by_pair[(proposed.entrepreneur_id, proposed.mentor_id)]
-        row = _new_session(db, match, monday, proposed)
+        try:
+            row = _new_session(db, match, monday, proposed)
+        except IntegrityError as exc:  # another transaction booked the person meanwhile
+            if is_slot_clash(exc):
+                raise _person_busy() from exc
+            raise
         created.append(row.id)
         _notify_pair(db, match, "session_proposed", row.id)
     unplaced = tuple(
@@ -373,6 +396,7 @@ def propose_sessions_for_week(
 def claim_of(db: Session, monday: dt.date) -> JobRun | None:
     """The proposal run's claim row for the week of ``monday``, if the week was proposed."""
     return db.get(JobRun, (JOB_NAME, week_monday(monday)))
+
 
 
 # --- the people's answers -------------------------------------------------------------------------
@@ -527,7 +551,14 @@ def ask_another_time(
         "entrepreneur_confirmed": side == "entrepreneur",
         "mentor_confirmed": side == "mentor",
     }
-    if not _guarded(db, row.id, OPEN_STATES, **values):
+    try:
+        with db.begin_nested():
+            ok = _guarded(db, row.id, OPEN_STATES, **values)
+    except IntegrityError as exc:  # another transaction booked one of them at that start meanwhile
+        if is_slot_clash(exc):
+            raise _person_busy() from None
+        raise
+    if not ok:
         raise Conflict("session_not_open", "this session was answered meanwhile")
     _refresh(db, row)
     _audit(db, user.id, "session.another_time", row.id, before=before, after=_snapshot(row))
@@ -630,7 +661,9 @@ def move_session(
     try:
         with db.begin_nested():
             ok = _guarded(db, row.id, (*OPEN_STATES, "declined"), **values)
-    except IntegrityError:
+    except IntegrityError as exc:
+        if is_slot_clash(exc):  # booked by another transaction after the check above
+            raise _person_busy() from None
         raise Conflict("week_taken", "this pair already has a session in that week") from None
     if not ok:
         raise Conflict("session_not_open", "this session changed meanwhile")
