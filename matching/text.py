@@ -53,7 +53,7 @@ INDONESIAN_STOP_WORDS: frozenset[str] = frozenset(
 )
 STOP_WORDS: tuple[str, ...] = tuple(sorted(INDONESIAN_STOP_WORDS | ENGLISH_STOP_WORDS))
 
-TOKEN_PATTERN = r"(?u)\b\w\w+\b"  # scikit-learn's default: runs of two or more word characters
+TOKEN_PATTERN = r"(?u)\b\w\w+\b"  # nosec B105 # a word regex, not a password; scikit-learn's default: runs of two or more word characters
 _TOKEN = re.compile(TOKEN_PATTERN)
 _WORD = re.compile(r"\w")
 _ASCII_NON_WORD = bytes(c if c == 0x1F or _WORD.match(chr(c)) else 0x20 for c in range(256))

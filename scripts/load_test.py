@@ -20,7 +20,7 @@ import re
 import secrets
 import shutil
 import signal
-import subprocess
+import subprocess  # nosec B404 # starts our own venv binaries (flask, gunicorn, locust) with argument lists
 import sys
 import tempfile
 import time
@@ -84,7 +84,7 @@ def _url(dsn: str, name: str) -> str:
 
 
 def _flask(env: dict, *args: str, timeout: int = 600) -> None:
-    subprocess.run([str(BIN / "flask"), "--app", "webapp", *args], env=env, cwd=ROOT, check=True, timeout=timeout,
+    subprocess.run([str(BIN / "flask"), "--app", "webapp", *args], env=env, cwd=ROOT, check=True, timeout=timeout,  # nosec B603 # our venv's flask, no shell
                    stdout=subprocess.DEVNULL)  # fmt: skip
 
 
@@ -196,7 +196,7 @@ def check_invariants(dsn: str, name: str) -> dict[str, int]:
         out = {label: conn.execute(sql).fetchone()[0] for label, sql in INVARIANTS.items()}
         out["offsets"] = dict(conn.execute(OFFSETS).fetchall())
         for table in ("match_request", "mentor_match"):
-            out[f"({table} rows)"] = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            out[f"({table} rows)"] = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # nosec B608 # table from the literal tuple above
     return out
 
 
@@ -214,7 +214,7 @@ class Server:
             cmd = [str(BIN / "flask"), "--app", "webapp", "run", "--no-reload", "--no-debugger",
                    "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
         self.kind, self.url, self.log = kind, f"http://127.0.0.1:{port}", log
-        self.proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+        self.proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT,  # nosec B603 # fixed argv, no shell
                                      start_new_session=True)  # fmt: skip
 
     def wait_ready(self, seconds: float = 60) -> None:
@@ -223,7 +223,7 @@ class Server:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.kind} exited: {self.log.read_text()[-2000:]}")
-            with suppress(OSError), urllib.request.urlopen(self.url + "/readyz", timeout=2) as r:
+            with suppress(OSError), urllib.request.urlopen(self.url + "/readyz", timeout=2) as r:  # nosec B310 # self.url is http://127.0.0.1:PORT built above
                 if r.status == 200:
                     return
             time.sleep(0.5)
@@ -303,7 +303,7 @@ def run_locust(url: str, args, accounts_file: Path, out_prefix: Path) -> list[di
     cmd = [str(BIN / "locust"), "-f", str(ROOT / "scripts" / "load_locustfile.py"), "--headless",
            "-u", str(args.users), "-r", str(spawn), "-t", f"{args.seconds}s", "--host", url,
            "--csv", str(out_prefix), "--only-summary", "--stop-timeout", "10", "--loglevel", "WARNING"]  # fmt: skip
-    subprocess.run(cmd, env=env, cwd=ROOT, timeout=args.seconds + 120, check=False,
+    subprocess.run(cmd, env=env, cwd=ROOT, timeout=args.seconds + 120, check=False,  # nosec B603 # our venv's locust, no shell
                    stdout=subprocess.DEVNULL, stderr=(out_prefix.parent / f"{out_prefix.name}-locust.log").open("wb"))  # fmt: skip
     with open(f"{out_prefix}_stats.csv", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))

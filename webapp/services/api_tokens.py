@@ -17,7 +17,7 @@ from webapp.services.errors import Conflict, NotFound
 log = logging.getLogger(__name__)
 
 #: Tokens start with this marker so that secret scanners and people recognise a leaked one.
-TOKEN_PREFIX = "jkm_"
+TOKEN_PREFIX = "jkm_"  # nosec B105 # a public marker, not a secret
 #: At most this many tokens may be usable at once per account.
 MAX_ACTIVE_TOKENS = 10
 #: ``last_used_at`` is refreshed at most this often (a token used every second writes once an hour).

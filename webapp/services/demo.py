@@ -29,7 +29,7 @@ from webapp.services.errors import Conflict
 log = logging.getLogger(__name__)
 
 #: The demo logins, printed by ``make run``. They exist only in a demo database.
-DEMO_PASSWORD = "jakarta-demo-2026"
+DEMO_PASSWORD = "jakarta-demo-2026"  # nosec B105 # published demo login; `flask demo load` refuses production
 DEMO_ACCOUNTS: tuple[tuple[Role, str, str], ...] = (
     (Role.ENTREPRENEUR, "wirausaha@demo.jakmentor.id", "Wirausaha Demo"),
     (Role.MENTOR, "mentor@demo.jakmentor.id", "Mentor Demo"),
@@ -62,7 +62,7 @@ def load_demo(db: Session, *, entrepreneurs: int = 2000, mentors: int = 150, see
             "not_empty", "the database already holds members; the demo loads only into an empty one"
         )
     city = generate_city(entrepreneurs, mentors, seed=seed)
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # nosec B311 # reproducible demo data, not secrets
     now = utcnow()
 
     for room in city.rooms:

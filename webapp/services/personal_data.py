@@ -40,7 +40,7 @@ SECRET_USER_COLUMNS = frozenset({"password_hash", "session_version", "calendar_t
 #: The display name an anonymised account and its profile keep.
 DELETED_NAME = "Anggota terhapus #{id}"
 #: A password hash no password matches (argon2 refuses it as malformed).
-UNUSABLE_PASSWORD = "!account-deleted"
+UNUSABLE_PASSWORD = "!account-deleted"  # nosec B105 # a hash value that no password matches
 _OPEN_REQUESTS = ("draft", "pending")
 _UPCOMING_SESSIONS = ("proposed", "confirmed")
 
