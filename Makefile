@@ -5,12 +5,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export FLASK_APP := webapp
 
-.PHONY: run test install migrate demo serve scheduler translations lint bench clean
+.PHONY: run test install migrate demo serve scheduler translations lint audit bandit bench clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
@@ -39,6 +39,14 @@ translations: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check matching models webapp scripts tests
+
+# Known vulnerabilities in the installed packages (pip-audit); see scripts/audit_dependencies.py for when it skips.
+audit: $(STAMP)
+	$(BIN)/python scripts/audit_dependencies.py
+
+# Static security scan, every severity and confidence; a false positive gets `# nosec BXXX # reason` on its line.
+bandit: $(STAMP)
+	$(BIN)/bandit -c pyproject.toml -r matching models webapp scripts --severity-level low --confidence-level low -q
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
