@@ -96,7 +96,7 @@ def delete_account():
         return _page(form, 422)
     db = get_db()
     try:
-        confirmed = accounts.authenticate(db, user.email, form.password.data) is user
+        confirmed = accounts.confirm_password(db, user, form.password.data)
     except accounts.LoginThrottled as exc:
         db.rollback()
         minutes = max(1, math.ceil(exc.retry_after / 60))

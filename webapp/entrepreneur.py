@@ -5,6 +5,8 @@ Also the contact settings (phone and sharing it) that entrepreneurs and mentors 
 
 from __future__ import annotations
 
+import math
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -12,6 +14,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    PasswordField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -29,7 +32,7 @@ from models import Entrepreneur, Role, User
 from webapp import journey_text as text
 from webapp.access import roles
 from webapp.database import get_db
-from webapp.services import journeys, mentorship, profiles
+from webapp.services import accounts, journeys, mentorship, profiles
 from webapp.services.errors import InvalidInput, NotFound, ServiceError
 from webapp.suggestion_cache import mentor_pools
 
@@ -197,6 +200,8 @@ class ContactForm(FlaskForm):
             "Tampilkan nomor saya kepada mentor/wirausaha pasangan saya (hanya jika mereka juga membagikan nomornya)"
         )
     )
+    # Checked by the service, and only when the number changes (a fresh authentication, SESS-3).
+    password = PasswordField(_l("Kata sandi sekarang"))
 
 
 # --- helpers --------------------------------------------------------------------------------------
@@ -525,17 +530,29 @@ def contact():
     if request.method == "GET":
         form.phone.data = user.phone or ""
         form.share_phone.data = user.share_phone
-    status = 200
+    status, headers = 200, {}
     if request.method == "POST":
         _csrf_ok(form)
         try:
-            profiles.save_contact_settings(db, user, form.phone.data, bool(form.share_phone.data))
-        except InvalidInput as exc:
+            profiles.save_contact_settings(
+                db, user, form.phone.data, bool(form.share_phone.data), password=form.password.data
+            )
+        except accounts.LoginThrottled as exc:
             db.rollback()
+            minutes = max(1, math.ceil(exc.retry_after / 60))
+            form.password.errors = [
+                _("Terlalu banyak percobaan yang gagal. Coba lagi dalam %(n)d menit.", n=minutes)
+            ]
+            status, headers = 429, {"Retry-After": str(exc.retry_after)}
+        except InvalidInput as exc:
+            if exc.code == "wrong_password":
+                db.commit()  # only the failed attempt, which counts towards the account's login floor
+            else:
+                db.rollback()
             _attach(form, exc.errors)
             status = 422
         else:
             db.commit()
             flash(_("Kontak tersimpan."), "success")
             return redirect(url_for("main.dashboard"))
-    return render_template("entrepreneur/contact.html", form=form), status
+    return render_template("entrepreneur/contact.html", form=form), status, headers

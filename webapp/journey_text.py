@@ -42,6 +42,8 @@ def field_error(err: FieldError) -> str:
         "capacity_range": _("Kapasitas antara 1 dan %(max)s.", max=v.get("max", "")),
         "bad_phone": _("Nomor HP Indonesia tidak valid. Contoh: 0812 3456 7890."),
         "phone_to_share": _("Isi nomor HP dulu untuk membagikannya."),
+        "password_required": _("Masukkan kata sandi Anda untuk mengganti nomor HP."),
+        "wrong_password": _("Kata sandi sekarang salah."),
         "unknown_step": _("Pilih langkah dari daftar."),
         "future_date": _("Tanggal tidak boleh di masa depan."),
     }

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from models import Entrepreneur, Match, MatchRequest, MentoringSession, Role, utcnow
-from tests.factories import login, make_entrepreneur, make_mentor, make_user
+from tests.factories import PASSWORD, login, make_entrepreneur, make_mentor, make_user
 from webapp.services import mentorship, profiles
 from webapp.services.errors import InvalidInput
 
@@ -241,7 +241,9 @@ def test_whatsapp_link_only_when_both_share_their_phones(client, db, me):
     page = client.get("/me/mentorship").get_data(as_text=True)
     assert "wa.me" not in page and "6281234567890" not in page  # the entrepreneur does not share yet
 
-    response = client.post("/me/contact", data={"phone": "0812-1111-2222", "share_phone": "y"})
+    response = client.post(
+        "/me/contact", data={"phone": "0812-1111-2222", "share_phone": "y", "password": PASSWORD}
+    )
     assert response.status_code == 302
     db.expire_all()
     assert me.user.phone == "6281211112222" and me.user.share_phone is True

@@ -142,19 +142,33 @@ def authenticate(db: Session, email: str, password: str, *, now: dt.datetime | N
         with contextlib.suppress(VerificationError):
             _hasher.verify(_DUMMY_HASH, password)
         return None
+    if not confirm_password(db, user, password, now=now):
+        return None
+    user.last_login_at = now
+    return user
+
+
+def confirm_password(db: Session, user: User, password: str, *, now: dt.datetime | None = None) -> bool:
+    """Whether ``password`` is the logged-in ``user``'s current one: the re-authentication that
+    sensitive changes ask for (deleting the account, changing the phone number).
+
+    It shares the login's per-account floor: a wrong password is counted (the caller commits it,
+    and nothing else), and an account that must wait raises ``LoginThrottled``, so the form cannot
+    be used to guess the password faster than the login page.
+    """
+    now = now or utcnow()
     if user.login_blocked_until is not None and user.login_blocked_until > now:
         raise LoginThrottled(math.ceil((user.login_blocked_until - now).total_seconds()))
     try:
         _hasher.verify(user.password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         _record_failure(db, user, now)
-        return None
+        return False
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.last_login_at = now
     user.failed_logins = 0
     user.login_blocked_until = None
-    return user
+    return True
 
 
 def _record_failure(db: Session, user: User, now: dt.datetime) -> None:

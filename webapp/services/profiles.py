@@ -20,6 +20,7 @@ from matching import reference
 from matching.csvio import parse_availability
 from matching.profiles import DAYS, GENDERS, MODES, STAGES, format_availability
 from models import AuditLog, Entrepreneur, Mentor, User
+from webapp.services import accounts
 from webapp.services.errors import InvalidInput
 
 #: The entrepreneur wizard's steps in order, with the fields each one saves.
@@ -305,18 +306,7 @@ def save_entrepreneur_profile(
     if finishing:
         row.profile_complete = True
     db.flush()
-    db.add(
-        AuditLog(
-            actor_id=user.id,
-            action="entrepreneur.profile",
-            object_type="entrepreneur",
-            object_id=str(row.id),
-            before=before,
-            after=_snapshot(row),
-            note=step,
-        )
-    )
-    db.flush()
+    _audit_profile(db, user, "entrepreneur.profile", row, before, note=step)
     return row
 
 
@@ -341,15 +331,58 @@ def _missing_after(row: Entrepreneur | None, values: Mapping[str, Any]) -> list[
     return missing
 
 
+#: What the audit log holds instead of a value it must not keep: free text that may name the
+#: person (the bio) and the phone number. The log outlives the anonymisation of a deleted account,
+#: so it records that such a field changed, not what it says.
+REDACTED = "***"
+_REDACTED_IN_AUDIT = frozenset({"bio", "phone"})
+
+
 def _snapshot(row: Entrepreneur | Mentor) -> dict:
     keys = (
         ("business_name", "sector_code", "kbli", "stage_code", "kecamatan_code", "kelurahan_code", "needs",
-         "languages", "mode", "availability", "gender", "prefers_mentor_gender", "profile_complete")
+         "languages", "mode", "availability", "gender", "prefers_mentor_gender", "bio", "profile_complete")
         if isinstance(row, Entrepreneur)
         else ("company", "sectors", "stages", "kecamatan_code", "expertise", "capacity", "languages", "mode",
-              "availability", "gender")
+              "availability", "gender", "bio")
     )  # fmt: skip
     return {k: getattr(row, k) for k in keys}
+
+
+def changed_fields(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> tuple[dict | None, dict]:
+    """The audit log's (before, after) of the fields that differ, as staff corrections record them.
+
+    A new row (``before`` None) has no before and all of ``after``; nothing changed gives ``{}``
+    after. The bio and the phone number appear as ``REDACTED`` when set (None when empty).
+    """
+    changed = sorted(k for k in after if before is None or before.get(k) != after[k])
+
+    def shown(key: str, value: Any) -> Any:
+        return (REDACTED if value else None) if key in _REDACTED_IN_AUDIT else value
+
+    old = None if before is None else {k: shown(k, before.get(k)) for k in changed}
+    return old, {k: shown(k, after[k]) for k in changed}
+
+
+def _audit_profile(
+    db: Session,
+    user: User,
+    action: str,
+    row: Entrepreneur | Mentor,
+    before: dict | None,
+    note: str | None = None,
+) -> None:
+    """One audit row for a self-service profile save, with only the changed fields (none: no row)."""
+    old, new = changed_fields(before, _snapshot(row))
+    if not new:
+        return
+    db.add(
+        AuditLog(
+            actor_id=user.id, action=action, object_type=action.split(".")[0], object_id=str(row.id),
+            before=old, after=new, note=note,
+        )
+    )  # fmt: skip
+    db.flush()
 
 
 # --- mentors --------------------------------------------------------------------------------------
@@ -438,17 +471,7 @@ def save_mentor_profile(db: Session, user: User, data: Mapping[str, Any]) -> Men
     for key, value in values.items():
         setattr(row, key, value)
     db.flush()
-    db.add(
-        AuditLog(
-            actor_id=user.id,
-            action="mentor.profile",
-            object_type="mentor",
-            object_id=str(row.id),
-            before=before,
-            after=_snapshot(row),
-        )
-    )
-    db.flush()
+    _audit_profile(db, user, "mentor.profile", row, before)
     return row
 
 
@@ -474,8 +497,18 @@ def normalise_phone(raw: str) -> str:
     return digits
 
 
-def save_contact_settings(db: Session, user: User, phone: str | None, share_phone: bool) -> User:
-    """Set a user's phone (normalised to ``62...``; blank removes it) and whether matched partners see it."""
+def save_contact_settings(
+    db: Session, user: User, phone: str | None, share_phone: bool, *, password: str | None = None
+) -> User:
+    """Set a user's phone (normalised to ``62...``; blank removes it) and whether matched partners see it.
+
+    Changing or removing the number needs the account's current ``password`` (a fresh
+    authentication, as deleting the account does): without it, or with a wrong one, ``InvalidInput``
+    names the ``password`` field (code ``password_required`` or ``wrong_password``) and nothing but
+    the failed attempt is recorded; an account that must wait raises ``LoginThrottled``. Turning
+    sharing on or off alone needs no password. A change is audited (``account.contact``) with the
+    changed fields; the number itself is never written to the audit log.
+    """
     phone = _text(phone)
     if phone:
         try:
@@ -484,7 +517,33 @@ def save_contact_settings(db: Session, user: User, phone: str | None, share_phon
             raise InvalidInput("invalid_contact", "bad phone number", [_err("phone", "bad_phone")]) from None
     if share_phone and not phone:
         raise InvalidInput("invalid_contact", "nothing to share", [_err("phone", "phone_to_share")])
-    user.phone = phone or None
+    new_phone = phone or None
+    if new_phone != user.phone:
+        if not password:
+            raise InvalidInput(
+                "password_required",
+                "changing the phone needs the password",
+                [_err("password", "password_required")],
+            )
+        if not accounts.confirm_password(db, user, password):
+            raise InvalidInput(
+                "wrong_password", "the current password is wrong", [_err("password", "wrong_password")]
+            )
+    before = _contact_snapshot(user)
+    user.phone = new_phone
     user.share_phone = bool(share_phone)
     db.flush()
+    old, new = changed_fields(before, _contact_snapshot(user))
+    if new:
+        db.add(
+            AuditLog(
+                actor_id=user.id, action="account.contact", object_type="user", object_id=str(user.id),
+                before=old, after=new,
+            )
+        )  # fmt: skip
+        db.flush()
     return user
+
+
+def _contact_snapshot(user: User) -> dict:
+    return {"phone": user.phone, "share_phone": bool(user.share_phone)}
