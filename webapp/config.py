@@ -1,4 +1,23 @@
-"""Configuration: development (the default, SQLite under instance/), testing and production."""
+"""Configuration: development (the default, SQLite under instance/), testing and production.
+
+Settings come from the environment. The secrets:
+
+``SECRET_KEY``
+    Signs the session cookie, the "remember me" cookie and the CSRF tokens. Production refuses to
+    start without one of at least 32 random characters; development keeps a random one under
+    ``instance/``; tests make a new one per app.
+``SECRET_KEY_FALLBACKS``
+    Earlier keys, comma-separated, newest first, to rotate ``SECRET_KEY`` without logging everyone
+    out (Flask 3.1): session cookies signed with a listed key are still accepted, and re-signed with
+    the new key as they change. Production refuses a weak or placeholder fallback as it refuses a
+    weak ``SECRET_KEY``. Only the session cookie honours the fallbacks: "remember me" cookies
+    (Flask-Login) and CSRF tokens in pages opened before the switch are signed with the current key
+    only, so remembered browsers log in again and a form opened before the switch is sent again.
+    Drop an old key from the list once the sessions it signed have ended (12 hours at most).
+
+CSRF: ``WTF_CSRF_SSL_STRICT`` stays on, so over HTTPS a form POST must come with a ``Referer`` of
+this very host, besides its token.
+"""
 
 from __future__ import annotations
 
@@ -33,6 +52,11 @@ def _flag(value: str | None, *, default: bool) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _list(value: str | None) -> list[str]:
+    """A comma-separated setting as a list, blanks dropped."""
+    return [item.strip() for item in (value or "").split(",") if item.strip()]
+
+
 def load_config(app: Flask, overrides: dict | None = None) -> None:
     """Fill ``app.config`` from the environment for ``JAKMENTOR_ENV`` (development, testing, production)."""
     overrides = dict(overrides or {})
@@ -59,6 +83,7 @@ def load_config(app: Flask, overrides: dict | None = None) -> None:
     cfg["SESSION_IDLE_MINUTES"] = int(os.environ.get("SESSION_IDLE_MINUTES", "120"))
     cfg["REMEMBER_IDLE_DAYS"] = int(os.environ.get("REMEMBER_IDLE_DAYS", "7"))
     cfg["WTF_CSRF_TIME_LIMIT"] = None  # tokens live as long as the session
+    cfg["WTF_CSRF_SSL_STRICT"] = True  # over HTTPS the Referer must name this host (kept on)
     cfg["RATELIMIT_STORAGE_URI"] = os.environ.get("RATELIMIT_STORAGE_URI") or cfg["REDIS_URL"] or "memory://"
     cfg["RATELIMIT_HEADERS_ENABLED"] = True
     cfg["LOGIN_RATE_LIMIT"] = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
@@ -79,12 +104,15 @@ def load_config(app: Flask, overrides: dict | None = None) -> None:
         cfg["REMEMBER_COOKIE_NAME"] = "__Host-remember"  # Flask-Login sets Path=/ and no Domain
         cfg["PREFERRED_URL_SCHEME"] = "https"
         cfg["SECRET_KEY"] = os.environ.get("SECRET_KEY", "")
+        cfg["SECRET_KEY_FALLBACKS"] = _list(os.environ.get("SECRET_KEY_FALLBACKS"))
     elif env == "testing":
         cfg["TESTING"] = True
         cfg["SECRET_KEY"] = secrets.token_hex(32)
+        cfg["SECRET_KEY_FALLBACKS"] = []
         cfg["ARGON2_FAST"] = True  # cheap hashes keep the suite fast; never outside tests
     else:
         cfg["SECRET_KEY"] = os.environ.get("SECRET_KEY") or _dev_secret_key(app.instance_path)
+        cfg["SECRET_KEY_FALLBACKS"] = _list(os.environ.get("SECRET_KEY_FALLBACKS"))
     if os.environ.get("TRUSTED_HOSTS"):
         cfg["TRUSTED_HOSTS"] = [h.strip() for h in os.environ["TRUSTED_HOSTS"].split(",") if h.strip()]
     cfg.update(overrides)
@@ -95,11 +123,20 @@ def _refuse_unsafe(cfg) -> None:
     if cfg["ENV_NAME"] != "production":
         return
     key = cfg.get("SECRET_KEY") or ""
-    if key.lower() in _PLACEHOLDER_SECRETS or len(key) < 32:
+    if _weak_secret(key):
         raise ConfigError(
             "production needs SECRET_KEY: at least 32 random characters (e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)"
         )
+    for number, old in enumerate(cfg.get("SECRET_KEY_FALLBACKS") or [], start=1):
+        if _weak_secret(old):
+            raise ConfigError(
+                f"SECRET_KEY_FALLBACKS: key {number} is weak or a placeholder; every earlier key must be at least 32 random characters"
+            )
     if cfg.get("DEBUG"):
         raise ConfigError("production refuses to run with DEBUG on")
     if "DATABASE_URL" not in os.environ and not cfg.get("DATABASE_URL_EXPLICIT"):
         raise ConfigError("production needs DATABASE_URL (e.g. postgresql+psycopg://user@host/jakmentor)")
+
+
+def _weak_secret(key: str) -> bool:
+    return key.strip().lower() in _PLACEHOLDER_SECRETS or len(key) < 32

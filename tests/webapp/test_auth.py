@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import secrets
 
 import pytest
 from sqlalchemy import func, select
@@ -381,6 +382,61 @@ def test_production_refuses_to_start_without_a_real_secret(monkeypatch, secret):
     else:
         monkeypatch.setenv("SECRET_KEY", secret)
     with pytest.raises(ConfigError, match="SECRET_KEY"):
+        create_app({"ENV": "production"})
+
+
+def _production_app_with_keys(session_factory, monkeypatch, key: str, fallbacks: str | None = None):
+    from webapp import create_app
+
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///unused.db")
+    monkeypatch.setenv("SECRET_KEY", key)
+    if fallbacks is None:
+        monkeypatch.delenv("SECRET_KEY_FALLBACKS", raising=False)
+    else:
+        monkeypatch.setenv("SECRET_KEY_FALLBACKS", fallbacks)
+    return create_app(
+        {"ENV": "production", "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False},
+        session_factory=session_factory,
+    )
+
+
+def test_a_session_signed_with_the_old_key_logs_in_only_while_that_key_is_a_fallback(
+    session_factory, monkeypatch
+):
+    https = "https://localhost"
+    old_key, older_key, new_key = (secrets.token_hex(32) for _ in range(3))
+    before = _production_app_with_keys(session_factory, monkeypatch, old_key)
+    db = session_factory()
+    user = make_user(db, Role.STAFF)
+    db.commit()
+    browser = before.test_client()
+    response = browser.post("/login", data={"email": user.email, "password": PASSWORD}, base_url=https)
+    assert response.status_code == 302
+    signed_with_old_key = browser.get_cookie("__Host-session").value
+
+    def dashboard(app):
+        client = app.test_client()
+        client.set_cookie("__Host-session", signed_with_old_key, secure=True)
+        return client.get("/dashboard", base_url=https)
+
+    rotated = _production_app_with_keys(session_factory, monkeypatch, new_key, f" {older_key} , {old_key},")
+    assert rotated.config["SECRET_KEY_FALLBACKS"] == [older_key, old_key]
+    assert dashboard(rotated).status_code == 200
+    retired = _production_app_with_keys(session_factory, monkeypatch, new_key, older_key)
+    response = dashboard(retired)
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert dashboard(_production_app_with_keys(session_factory, monkeypatch, new_key)).status_code == 302
+
+
+@pytest.mark.parametrize("fallbacks", ["change-me", "short", f"{'k' * 64},secret", f"{'k' * 64},dev"])
+def test_production_refuses_a_weak_or_placeholder_fallback_key(monkeypatch, fallbacks):
+    from webapp import create_app
+    from webapp.config import ConfigError
+
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///unused.db")
+    monkeypatch.setenv("SECRET_KEY", "y" * 64)
+    monkeypatch.setenv("SECRET_KEY_FALLBACKS", fallbacks)
+    with pytest.raises(ConfigError, match="SECRET_KEY_FALLBACKS"):
         create_app({"ENV": "production"})
 
 
