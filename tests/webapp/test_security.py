@@ -417,3 +417,70 @@ def test_no_cross_origin_access_is_granted(client):
     assert "Access-Control-Allow-Origin" not in preflight.headers
     response = client.get("/api/v1/reference/sectors", headers={"Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in response.headers
+
+
+# --- CSRF over HTTPS: the token and a Referer from this host (CSRF-1) ------------------------------
+
+
+def _csrf_token(client, path: str = "/login") -> str:
+    page = client.get(path, base_url=HTTPS).get_data(as_text=True)
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+
+
+def _logins(db, user) -> int:
+    from models import UserSession
+
+    db.expire_all()
+    return db.query(UserSession).filter_by(user_id=user.id).count()
+
+
+@pytest.mark.parametrize(
+    "referer",
+    ["https://evil.example/login", None, "http://localhost/login", "https://localhost.evil.example/login"],
+    ids=["foreign", "none", "plain-http", "look-alike"],
+)
+def test_over_https_a_form_post_with_a_valid_token_but_no_referer_from_this_host_is_refused(
+    session_factory, monkeypatch, referer
+):
+    app = _production_app(session_factory, monkeypatch, WTF_CSRF_ENABLED=True)
+    assert app.config["WTF_CSRF_SSL_STRICT"] is True  # the production config keeps the Referer check on
+    db = session_factory()
+    user = make_user(db)
+    db.commit()
+    client = app.test_client()
+    token = _csrf_token(client)
+    response = client.post(
+        "/login",
+        data={"email": user.email, "password": PASSWORD, "csrf_token": token},
+        headers={"Referer": referer} if referer else {},
+        base_url=HTTPS,
+    )
+    assert response.status_code == 400
+    assert _logins(db, user) == 0
+
+
+def test_over_https_a_form_post_with_this_hosts_referer_passes(session_factory, monkeypatch):
+    app = _production_app(session_factory, monkeypatch, WTF_CSRF_ENABLED=True)
+    db = session_factory()
+    user = make_user(db, Role.STAFF)
+    db.commit()
+    client = app.test_client()
+    token = _csrf_token(client)
+    same_host = {"Referer": "https://localhost/login"}
+    response = client.post(
+        "/login",
+        data={"email": user.email, "password": PASSWORD, "csrf_token": token},
+        headers=same_host,
+        base_url=HTTPS,
+    )
+    assert response.status_code == 302 and _logins(db, user) == 1
+    # Logged in, a state change (logging out) follows the same rule.
+    token = _csrf_token(client, "/dashboard")
+    refused = client.post(
+        "/logout", data={"csrf_token": token}, headers={"Referer": "https://evil.example/"}, base_url=HTTPS
+    )
+    assert refused.status_code == 400
+    assert client.get("/dashboard", base_url=HTTPS).status_code == 200
+    done = client.post("/logout", data={"csrf_token": token}, headers=same_host, base_url=HTTPS)
+    assert done.status_code == 302
+    assert client.get("/dashboard", base_url=HTTPS).status_code == 302
