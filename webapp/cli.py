@@ -17,6 +17,7 @@ from webapp.services.errors import InvalidInput, ServiceError
 db_cli = AppGroup("db", help="Database schema and reference data.")
 users_cli = AppGroup("users", help="Accounts.")
 demo_cli = AppGroup("demo", help="The demo programme.")
+retention_cli = AppGroup("retention", help="Deleting what is kept no longer than needed (PDP-4).")
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -104,6 +105,37 @@ def _print_logins(logins) -> None:
         click.echo(f"  {role:<13} {email:<32} {password}")
 
 
+@retention_cli.command("purge")
+@click.option("--dry-run", is_flag=True, help="count what would go, delete nothing")
+def retention_purge(dry_run: bool) -> None:
+    """Delete ended login sessions and old notifications, clear old login throttles (one transaction)."""
+    from flask import current_app
+
+    from webapp.auth import session_policy
+    from webapp.services.retention import RetentionPolicy, purge_expired
+
+    try:
+        policy = RetentionPolicy.from_config(current_app.config)
+    except ValueError as exc:
+        _fail(str(exc), 2)
+    db = get_db()
+    try:
+        result = purge_expired(db, policy, session_policy())
+    except BaseException:
+        db.rollback()
+        raise
+    if dry_run:
+        db.rollback()
+    else:
+        db.commit()
+    prefix = "dry run (nothing deleted): " if dry_run else ""
+    click.echo(
+        f"{prefix}{result.user_sessions} ended login sessions older than {policy.sessions.days} days, "
+        f"{result.notifications} notifications older than {policy.notifications.days} days, "
+        f"{result.login_throttles} login throttles cleared"
+    )
+
+
 @click.command("import")
 @with_appcontext
 @click.argument("kind", type=click.Choice(members_csv.KINDS))
@@ -150,6 +182,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(retention_cli)
     app.cli.add_command(import_command)
     app.cli.add_command(export_command)
     from webapp.model_admin import model_cli

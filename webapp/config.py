@@ -82,6 +82,10 @@ def load_config(app: Flask, overrides: dict | None = None) -> None:
     # A login not used for this long ends (server-side record); "remember me" logins get days.
     cfg["SESSION_IDLE_MINUTES"] = int(os.environ.get("SESSION_IDLE_MINUTES", "120"))
     cfg["REMEMBER_IDLE_DAYS"] = int(os.environ.get("REMEMBER_IDLE_DAYS", "7"))
+    # Retention (PDP-4, webapp/services/retention.py): ended logins and old login throttles are
+    # deleted or cleared after this many days, delivered notifications after the second (7 at least).
+    cfg["SESSION_RETENTION_DAYS"] = int(os.environ.get("SESSION_RETENTION_DAYS", "30"))
+    cfg["NOTIFICATION_RETENTION_DAYS"] = int(os.environ.get("NOTIFICATION_RETENTION_DAYS", "90"))
     cfg["WTF_CSRF_TIME_LIMIT"] = None  # tokens live as long as the session
     cfg["WTF_CSRF_SSL_STRICT"] = True  # over HTTPS the Referer must name this host (kept on)
     cfg["RATELIMIT_STORAGE_URI"] = os.environ.get("RATELIMIT_STORAGE_URI") or cfg["REDIS_URL"] or "memory://"

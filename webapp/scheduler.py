@@ -8,7 +8,9 @@ Jakarta time whatever the host's zone. The weekly job (``SESSION_PROPOSAL_CRON``
 (``webapp.services.sessions.propose_sessions_for_week``), so a second scheduler, a restart or a
 manual ``flask sessions propose`` never duplicates a week. Missed runs are not replayed by an
 in-memory store, so at start (and every hour) ``catch_up`` runs the week whose fire time has
-passed and whose claim row is missing.
+passed and whose claim row is missing; ``check_proposals`` logs an ERROR (event
+``proposals_overdue``) when the current week is still not proposed at Monday 10:00 WIB. The daily
+``purge_expired`` job applies the retention periods (``webapp.services.retention``).
 
 Each job runs inside ``app.app_context()``, opens its own session, commits once and closes it.
 """
@@ -33,7 +35,7 @@ from sqlalchemy.orm import Session
 from matching.schedule import parse_iso_week
 from models import utcnow
 from models.db import write_intent
-from webapp.services import mentorship, sessions
+from webapp.services import mentorship, retention, sessions
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +141,33 @@ def run_request_expiry(app: Flask, now: dt.datetime | None = None):
     return _in_transaction(app, lambda db: mentorship.expire_requests(db, now=now))
 
 
+def run_retention(app: Flask, now: dt.datetime | None = None) -> retention.PurgeResult:
+    """Daily: delete ended login sessions and old notifications, clear old login throttles (PDP-4)."""
+    from webapp.auth import session_policy
+
+    policy = retention.RetentionPolicy.from_config(app.config)
+    return _in_transaction(app, lambda db: retention.purge_expired(db, policy, session_policy(), now=now))
+
+
+def check_proposals(app: Flask, now: dt.datetime | None = None) -> dt.date | None:
+    """Hourly: an ERROR (event ``proposals_overdue``) when the current week is still not proposed at
+    Monday 10:00 WIB or later; the overdue week's Monday, or None."""
+    with app.app_context():
+        db = _session(app)
+        try:
+            monday = sessions.overdue_proposal_week(db, now)
+        finally:
+            db.close()
+    if monday is not None:
+        log.error(
+            "weekly session proposals for %s are overdue: no finished run by Monday %s WIB",
+            sessions.week_label(monday),
+            sessions.PROPOSAL_DEADLINE.strftime("%H:%M"),
+            extra={"event": "proposals_overdue"},
+        )
+    return monday
+
+
 def run_delivery(app: Flask) -> dict:
     """Hourly: send the notification outbox (it commits per message)."""
     from webapp.notify import deliver_outbox, transport_from_config
@@ -184,16 +213,18 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
         replace_existing=True,
         **JOB_DEFAULTS,  # explicit on the job too, so it is visible before the scheduler starts
     )
-    hourly = [
-        ("catch_up_proposals", catch_up, 2),
-        ("session_reminders", run_reminders, 5),
-        ("expire_requests", run_request_expiry, 10),
-        ("deliver_notifications", run_delivery, 15),
+    jobs = [
+        ("catch_up_proposals", catch_up, CronTrigger(minute=2, timezone=TIMEZONE)),
+        ("session_reminders", run_reminders, CronTrigger(minute=5, timezone=TIMEZONE)),
+        ("expire_requests", run_request_expiry, CronTrigger(minute=10, timezone=TIMEZONE)),
+        ("deliver_notifications", run_delivery, CronTrigger(minute=15, timezone=TIMEZONE)),
+        ("check_proposals", check_proposals, CronTrigger(minute=30, timezone=TIMEZONE)),
+        ("purge_expired", run_retention, CronTrigger(hour=3, minute=40, timezone=TIMEZONE)),
     ]
-    for job_id, func, minute in hourly:
+    for job_id, func, trigger in jobs:
         scheduler.add_job(
             func,
-            CronTrigger(minute=minute, timezone=TIMEZONE),
+            trigger,
             args=[app],
             id=job_id,
             name=job_id,
@@ -262,3 +293,14 @@ def sessions_propose(week: str, dry_run: bool, time_limit: float) -> None:
             f"  unplaced {item['entrepreneur_id']} / {item['mentor_id']}: "
             f"{sessions.reason_text(item['code'], item['params'])}"
         )
+
+
+@sessions_cli.command("check")
+def sessions_check() -> None:
+    """Exit 1 (and log an ERROR) when this week's sessions are still not proposed at Monday 10:00 WIB."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    monday = check_proposals(app)
+    if monday is not None:
+        click.echo(f"{sessions.week_label(monday)}: sessions not proposed yet (overdue)", err=True)
+        sys.exit(1)
+    click.echo("weekly proposals: ok")

@@ -65,6 +65,8 @@ def test_the_scheduler_and_its_triggers_run_on_jakarta_time_on_a_utc_host(app, u
         "session_reminders",
         "expire_requests",
         "deliver_notifications",
+        "check_proposals",
+        "purge_expired",
     }
     for job in jobs.values():
         assert job.trigger.timezone == JAKARTA
@@ -86,7 +88,7 @@ def test_building_the_scheduler_twice_keeps_one_job_per_id(app):
     scheduler = sched.build_scheduler(app)
     sched.build_scheduler(app)
     ids = [job.id for job in scheduler.get_jobs()]
-    assert len(ids) == len(set(ids)) == 5
+    assert len(ids) == len(set(ids)) == 7
 
 
 def test_the_proposal_time_can_be_configured(app):
@@ -170,3 +172,73 @@ def test_cli_propose_dry_run_writes_nothing_then_proposes_once(app, db):
     assert again.exit_code == 0 and "already done" in again.output
     bad = runner.invoke(args=["sessions", "propose", "--week", "2031-W60"])
     assert bad.exit_code == 2 and "no week 60" in bad.output
+
+
+# --- SCH-9: a job gives its database connection back; SCH-11: a late week raises an alert ----------
+
+
+@pytest.fixture
+def pooled_app(database_url):
+    """An app with its own engine and pool (not the test transaction), as the scheduler process has."""
+    from webapp import create_app
+
+    application = create_app({"ENV": "testing", "DATABASE_URL": database_url})
+    engine = application.extensions["jakmentor.engine"]
+    factory, opened = application.extensions["jakmentor.sessions"], []
+
+    def recorded():  # keeps every session alive, so only an explicit close gives a connection back
+        opened.append(factory())
+        return opened[-1]
+
+    application.extensions["jakmentor.sessions"] = recorded
+    yield application, engine
+    engine.dispose()
+
+
+def test_a_job_returns_its_connection_to_the_pool_also_when_it_fails(pooled_app, monkeypatch):
+    app, engine = pooled_app
+    far_future = dt.datetime(2040, 1, 1, tzinfo=dt.UTC)  # nothing is due then: the jobs write nothing
+    assert sched.run_reminders(app, now=far_future) == 0
+    assert engine.pool.checkedout() == 0
+    assert sched.check_proposals(app, now=far_future) == dt.date(2039, 12, 26)  # never proposed: overdue
+    assert engine.pool.checkedout() == 0
+
+    def broken(db, now=None):
+        db.execute(select(func.count()).select_from(JobRun))  # holds a connection, then fails
+        raise RuntimeError("job failed half-way")
+
+    monkeypatch.setattr(sessions, "queue_reminders", broken)
+    with pytest.raises(RuntimeError, match="half-way"):
+        sched.run_reminders(app, now=far_future)
+    assert engine.pool.checkedout() == 0
+
+
+def test_a_week_not_proposed_by_monday_10_jakarta_is_reported_as_an_error(app, db, caplog):
+    monday = dt.date(2031, 3, 10)
+    before = dt.datetime(2031, 3, 10, 9, 59, tzinfo=WIB)
+    deadline = dt.datetime(2031, 3, 10, 10, 0, tzinfo=WIB)
+    with caplog.at_level(logging.ERROR, logger="webapp.scheduler"):
+        assert sched.check_proposals(app, now=before) is None
+        assert caplog.records == []
+        assert sched.check_proposals(app, now=deadline) == monday
+        assert sched.check_proposals(app, now=deadline + dt.timedelta(days=3)) == monday  # Thursday
+    alert = caplog.records[0]
+    assert alert.levelno == logging.ERROR and alert.event == "proposals_overdue"
+    assert "2031-W11" in alert.getMessage()
+
+    sched.run_proposals(app, now=dt.datetime(2031, 3, 9, 18, tzinfo=WIB))
+    caplog.clear()
+    with caplog.at_level(logging.ERROR, logger="webapp.scheduler"):
+        assert sched.check_proposals(app, now=deadline) is None
+    assert caplog.records == []
+
+
+def test_the_cli_check_exits_1_while_the_week_is_overdue_on_a_frozen_clock(app, db, monkeypatch):
+    frozen = dt.datetime(2031, 3, 10, 10, 30, tzinfo=WIB)
+    monkeypatch.setattr(sessions, "utcnow", lambda: frozen.astimezone(dt.UTC))
+    runner = app.test_cli_runner()
+    late = runner.invoke(args=["sessions", "check"])
+    assert late.exit_code == 1 and "2031-W11" in late.output and "overdue" in late.output
+    sched.run_proposals(app, now=dt.datetime(2031, 3, 9, 18, tzinfo=WIB))
+    fine = runner.invoke(args=["sessions", "check"])
+    assert fine.exit_code == 0 and "ok" in fine.output

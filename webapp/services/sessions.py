@@ -71,6 +71,8 @@ JOB_LOCK_CLASS = 0x4A4D5331
 SESSION_MINUTES = 60
 #: Sessions are never proposed to start sooner than this after the run (for a week already begun).
 MIN_NOTICE = dt.timedelta(hours=12)
+#: A week whose sessions are not proposed by this time on its Monday (Jakarta time) is overdue.
+PROPOSAL_DEADLINE = dt.time(10, 0)
 VIDEO_BASE = "https://meet.jit.si/JakMentor-"
 VIDEO_ALPHABET = string.ascii_letters + string.digits
 #: Sessions that hold a person's time (and a room's place); the database refuses two of them for
@@ -397,6 +399,16 @@ def claim_of(db: Session, monday: dt.date) -> JobRun | None:
     """The proposal run's claim row for the week of ``monday``, if the week was proposed."""
     return db.get(JobRun, (JOB_NAME, week_monday(monday)))
 
+
+def overdue_proposal_week(db: Session, now: dt.datetime | None = None) -> dt.date | None:
+    """The Monday of the current week when, at ``PROPOSAL_DEADLINE`` on that Monday (Jakarta time) or
+    later, the week has no finished proposal run; None while the week is proposed or not yet due."""
+    local = wib(now or utcnow())
+    monday = week_monday(local)
+    if local < dt.datetime.combine(monday, PROPOSAL_DEADLINE, tzinfo=WIB):
+        return None
+    claim = claim_of(db, monday)
+    return monday if claim is None or claim.finished_at is None else None
 
 
 # --- the people's answers -------------------------------------------------------------------------
