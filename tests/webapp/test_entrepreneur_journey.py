@@ -7,7 +7,7 @@ import re
 from urllib.parse import unquote
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, event, select
 
 from models import Entrepreneur, Match, MatchRequest, MentoringSession, Role, utcnow
 from tests.factories import PASSWORD, login, make_entrepreneur, make_mentor, make_user
@@ -158,6 +158,40 @@ def test_suggestions_list_mentors_with_their_reasons_and_filters(client, db, me)
     english = client.get("/me/mentors?lang=en").get_data(as_text=True)
     assert "same sector" in english
     assert online.id
+
+
+def test_suggestions_show_where_the_entrepreneur_stands_in_four_statements(client, db, me):
+    asked = [make_mentor(db, name=f"Mentor Diminta {n}") for n in range(2)]
+    figures = make_mentor(db, name="Bu Angka", capacity=5)
+    other = make_entrepreneur(db)
+    for status in ("accepted", "declined", "expired", "accepted"):
+        db.add(MatchRequest(entrepreneur_id=other.id, mentor_id=figures.id, status=status))
+    db.add(MatchRequest(entrepreneur_id=other.id, mentor_id=figures.id, status="pending"))
+    db.flush()
+    for m in asked:
+        client.post(f"/me/mentors/{m.id}/request")
+
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)  # every engine: the app has its own
+    try:
+        page = client.get("/me/mentors").get_data(as_text=True)
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+    # The login, the profile, where the entrepreneur stands, the ranked mentors: nothing more.
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 4
+    assert "Anda menunggu jawaban 2 dari maksimal 3 mentor." in page
+    cards = {
+        re.search(r">([^<>]+)</a></h2>", card).group(1): card
+        for card in page.split('class="card mentor-card"')[1:]
+    }
+    assert set(cards) >= {"Mentor Diminta 0", "Mentor Diminta 1", "Bu Angka"}
+    assert all("Sudah diminta" in cards[f"Mentor Diminta {n}"] for n in range(2))
+    # Another entrepreneur's pending request is theirs; 2 accepted of 4 answered (expired counts as not accepted).
+    assert "Sudah diminta" not in cards["Bu Angka"] and "menerima 50% permintaan" in cards["Bu Angka"]
 
 
 def test_a_mentor_profile_shows_public_facts_and_every_reason_but_no_contact(client, db, me):

@@ -10,17 +10,17 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, func, select
+from sqlalchemy import String, bindparam, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from matching.explain import Reason
 from models import Entrepreneur, Match, MatchRequest, Mentor, MentoringSession, User, utcnow
 from webapp.services import profiles
 from webapp.services.errors import NotFound
-from webapp.services.mentor_pool import MentorPools
+from webapp.services.mentor_pool import MentorPools, Version, as_version, version_columns
 from webapp.services.mentorship import MAX_OPEN_REQUESTS, active_match, open_requests
 from webapp.services.progress import StepProgress, progress_of
-from webapp.services.suggestions import MentorSuggestion, score_pair, suggest_mentors, why_not
+from webapp.services.suggestions import MentorSuggestion, rank_mentors, score_pair, why_not
 
 #: Request states an entrepreneur still sees on their requests page.
 ANSWERED = ("accepted", "declined", "expired")
@@ -39,22 +39,26 @@ class Acceptance:
         return round(100 * self.accepted / self.answered) if self.answered else None
 
 
+def _answers(mentor_ids):
+    """Per mentor of ``mentor_ids`` (ids or a bind parameter): requests accepted and answered (a SELECT)."""
+    return (
+        select(
+            MatchRequest.mentor_id,
+            func.sum(case((MatchRequest.status == "accepted", 1), else_=0)).label("accepted"),
+            func.count().label("answered"),
+        )
+        .where(MatchRequest.mentor_id.in_(mentor_ids), MatchRequest.status.in_(ANSWERED))
+        .group_by(MatchRequest.mentor_id)
+    )
+
+
 def acceptance_of(db: Session, mentor_ids: Iterable[int]) -> dict[int, Acceptance]:
     """Acceptance figures for each of ``mentor_ids`` (mentors without answers get 0 of 0)."""
     ids = list(mentor_ids)
     out = {i: Acceptance(0, 0) for i in ids}
     if not ids:
         return out
-    rows = db.execute(
-        select(
-            MatchRequest.mentor_id,
-            func.sum(case((MatchRequest.status == "accepted", 1), else_=0)),
-            func.count(),
-        )
-        .where(MatchRequest.mentor_id.in_(ids), MatchRequest.status.in_(ANSWERED))
-        .group_by(MatchRequest.mentor_id)
-    )
-    for mentor_id, accepted, answered in rows:
+    for mentor_id, accepted, answered in db.execute(_answers(ids)):
         out[mentor_id] = Acceptance(int(accepted or 0), int(answered or 0))
     return out
 
@@ -145,18 +149,58 @@ def suggestions_page(
     top: int = 10,
     pools: MentorPools | None = None,
 ) -> SuggestionsPage:
-    """The "Mentor untuk saya" page (``pools``: the cache of encoded mentors, if the caller keeps one)."""
-    suggestions = suggest_mentors(
-        db, entrepreneur, top=top, online_only=online_only, same_kota=same_kota, pools=pools
+    """The "Mentor untuk saya" page (``pools``: the cache of encoded mentors, if the caller keeps one).
+
+    The busiest page of the service, so it reads in two statements besides the profile: where the
+    entrepreneur stands together with the mentor pool's version, then the ranked mentors' rows
+    together with their acceptance figures.
+    """
+    version, requested, match_id = _standing(db, entrepreneur.id)
+    ranked = rank_mentors(
+        db, entrepreneur, top=top, online_only=online_only, same_kota=same_kota, pools=pools, version=version
     )
-    waiting = open_requests(db, entrepreneur.id)
+    rows: dict[int, Mentor] = {}
+    acceptance: dict[int, Acceptance] = {}
+    if ranked.ids:
+        for mentor, accepted, answered in db.execute(_MENTORS_WITH_ANSWERS, {"ids": list(ranked.ids)}):
+            rows[mentor.id] = mentor
+            acceptance[mentor.id] = Acceptance(int(accepted or 0), int(answered or 0))
     return SuggestionsPage(
-        suggestions,
-        acceptance_of(db, [s.mentor.id for s in suggestions]),
-        {r.mentor_id: r.id for r in waiting},
-        len(waiting),
-        active_match(db, entrepreneur.id),
+        ranked.suggestions(rows),
+        acceptance,
+        requested,
+        len(requested),
+        db.get(Match, match_id) if match_id is not None else None,
     )
+
+
+# The suggestions page's two statements, built once (building a SELECT costs more than running it).
+_ANSWERS = _answers(bindparam("ids", expanding=True)).subquery()
+_MENTORS_WITH_ANSWERS = (
+    select(Mentor, _ANSWERS.c.accepted, _ANSWERS.c.answered)
+    .outerjoin(_ANSWERS, _ANSWERS.c.mentor_id == Mentor.id)
+    .where(Mentor.id.in_(bindparam("ids", expanding=True)))
+)
+_STANDING = select(
+    *version_columns(),
+    select(
+        func.aggregate_strings(
+            MatchRequest.mentor_id.cast(String) + literal(":") + MatchRequest.id.cast(String), ","
+        )
+    )
+    .where(MatchRequest.entrepreneur_id == bindparam("entrepreneur"), MatchRequest.status == "pending")
+    .scalar_subquery(),
+    select(Match.id)
+    .where(Match.entrepreneur_id == bindparam("entrepreneur"), Match.status == "active")
+    .scalar_subquery(),
+)
+
+
+def _standing(db: Session, entrepreneur_id: int) -> tuple[Version, dict[int, int], int | None]:
+    """In one statement: the mentor pool's version, the open requests (mentor id -> request id), the active match id."""
+    count, newest, pending, match_id = db.execute(_STANDING, {"entrepreneur": entrepreneur_id}).one()
+    requested = dict(tuple(map(int, item.split(":"))) for item in pending.split(",")) if pending else {}
+    return as_version(count, newest), requested, match_id
 
 
 @dataclass(frozen=True)

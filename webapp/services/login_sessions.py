@@ -12,7 +12,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from models import User, UserSession, utcnow
@@ -81,14 +81,18 @@ def active_session_with_user(
     """``active_session`` and the user it belongs to, read in one query (every logged-in request asks)."""
     if not secret:
         return None
-    row = db.execute(
-        select(UserSession, User)
-        .join(User, User.id == UserSession.user_id)
-        .where(UserSession.id == _digest(secret), UserSession.user_id == user_id)
-    ).first()
+    row = db.execute(_SESSION_WITH_USER, {"id": _digest(secret), "user_id": user_id}).first()
     if row is None or not _counts(row[0], user_id, policy, now or utcnow()):
         return None
     return row[0], row[1]
+
+
+#: Built once: every logged-in request runs it, and building a SELECT costs more than running it.
+_SESSION_WITH_USER = (
+    select(UserSession, User)
+    .join(User, User.id == UserSession.user_id)
+    .where(UserSession.id == bindparam("id"), UserSession.user_id == bindparam("user_id"))
+)
 
 
 def _counts(record: UserSession | None, user_id: int, policy: SessionPolicy, now: dt.datetime) -> bool:

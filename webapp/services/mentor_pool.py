@@ -100,9 +100,25 @@ class MentorPool:
         )
 
 
-def _version(db: Session) -> Version:
-    count, newest = db.execute(select(func.count(Mentor.id), func.max(Mentor.updated_at))).one()
+def version_columns() -> tuple:
+    """The pool's version as two scalar subqueries (mentor count, newest ``updated_at``).
+
+    A page that needs other figures too selects these beside them, so that checking the cache
+    costs no round trip of its own (see ``journeys.suggestions_page``).
+    """
+    return (
+        select(func.count(Mentor.id)).scalar_subquery(),
+        select(func.max(Mentor.updated_at)).scalar_subquery(),
+    )
+
+
+def as_version(count, newest) -> Version:
+    """The version from the two values ``version_columns`` gave."""
     return int(count), newest
+
+
+def _version(db: Session) -> Version:
+    return as_version(*db.execute(select(*version_columns())).one())
 
 
 def _capacity_view(m: profiles.Mentor) -> profiles.Mentor:
@@ -195,9 +211,9 @@ class MentorPools:
         self._lock = threading.Lock()
         self.builds = 0  # full encodings so far (for tests and logs)
 
-    def current(self, db: Session) -> MentorPool:
-        """The pool for the mentors as they are now in ``db``."""
-        version = _version(db)
+    def current(self, db: Session, version: Version | None = None) -> MentorPool:
+        """The pool for the mentors as they are now in ``db`` (``version``: already read in this transaction)."""
+        version = version or _version(db)
         pool = self._pool
         if pool is not None and pool.version == version:
             return pool
@@ -213,8 +229,13 @@ class MentorPools:
             return fresh
 
 
-def pool_for(db: Session, pools: MentorPools | None, history: Sequence[HistoryRecord] = ()) -> MentorPool:
+def pool_for(
+    db: Session,
+    pools: MentorPools | None,
+    history: Sequence[HistoryRecord] = (),
+    version: Version | None = None,
+) -> MentorPool:
     """The cached pool when a cache is given and no history is asked for, else a freshly built one."""
     if pools is not None and not history:
-        return pools.current(db)
-    return build_pool(db, history=history)
+        return pools.current(db, version)
+    return build_pool(db, history=history, version=version)

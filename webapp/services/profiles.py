@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from matching import reference
@@ -215,7 +215,11 @@ def availability_from_days(days: Mapping[str, tuple[str, str]]) -> str:
 
 def entrepreneur_of(db: Session, user: User) -> Entrepreneur | None:
     """The entrepreneur profile of a user, or None when there is none yet."""
-    return db.scalar(select(Entrepreneur).where(Entrepreneur.user_id == user.id))
+    return db.scalar(_ENTREPRENEUR_OF, {"user_id": user.id})
+
+
+#: Built once (asked on every entrepreneur page).
+_ENTREPRENEUR_OF = select(Entrepreneur).where(Entrepreneur.user_id == bindparam("user_id"))
 
 
 def missing_entrepreneur_fields(row: Entrepreneur | None) -> list[str]:

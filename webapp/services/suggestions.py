@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from matching.explain import Reason
 from matching.profiles import HistoryRecord
-from matching.ranking import explain_exclusions, pair_reasons, rank_arrays
+from matching.ranking import MatchProblem, explain_exclusions, pair_reasons, rank_arrays
 from models import Entrepreneur, Mentor
 from webapp.services.adapters import to_entrepreneur, to_mentor
-from webapp.services.mentor_pool import MentorPools, build_pool, pool_for
+from webapp.services.mentor_pool import MentorPools, Version, build_pool, pool_for
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,25 @@ class MentorSuggestion:
     reasons: tuple[Reason, ...]
 
 
-def suggest_mentors(
+@dataclass(frozen=True)
+class Ranked:
+    """The ranking before the mentors' rows are read: pool positions, database ids and scores, best first."""
+
+    problem: MatchProblem
+    positions: tuple[int, ...]
+    ids: tuple[int, ...]
+    scores: tuple[float, ...]
+
+    def suggestions(self, rows: Mapping[int, Mentor]) -> list[MentorSuggestion]:
+        """The suggestions with each mentor's row and reasons (mentors missing from ``rows`` are left out)."""
+        return [
+            MentorSuggestion(n, rows[mid], s, pair_reasons(self.problem, 0, j))
+            for n, (j, mid, s) in enumerate(zip(self.positions, self.ids, self.scores, strict=True), start=1)
+            if mid in rows
+        ]
+
+
+def rank_mentors(
     db: Session,
     entrepreneur: Entrepreneur,
     *,
@@ -37,28 +55,36 @@ def suggest_mentors(
     scorer=None,
     history: Sequence[HistoryRecord] = (),
     pools: MentorPools | None = None,
-) -> list[MentorSuggestion]:
+    version: Version | None = None,
+) -> Ranked:
     """The best ``top`` mentors for this entrepreneur who have a free place and meet every hard constraint.
 
     The bio text space is learned from all mentors (see ``mentor_pool``); ``pools`` is a per-process
     cache of that encoding (the web app holds one), without which it is built for this call. Both
-    give the same ranking.
+    give the same ranking. ``version``: the pool's version when the caller has read it already.
     """
-    pool = pool_for(db, pools, history)
+    pool = pool_for(db, pools, history, version)
     problem = pool.problem(
         to_entrepreneur(entrepreneur), scorer, online_only=online_only, same_kota=same_kota
     )
     if len(problem.group_mentors[0]) == 0:
-        return []
+        return Ranked(problem, (), (), ())
     _rows, picked, scores = rank_arrays(problem, top, workers=1)
     ranked = [(int(j), float(s)) for j, s in zip(picked[0], scores[0], strict=True) if j >= 0]
-    ids = [int(pool.ids[j]) for j, _s in ranked]
-    rows = {m.id: m for m in db.scalars(select(Mentor).where(Mentor.id.in_(ids)))}
-    return [
-        MentorSuggestion(n, rows[mid], s, pair_reasons(problem, 0, j))
-        for n, ((j, s), mid) in enumerate(zip(ranked, ids, strict=True), start=1)
-        if mid in rows
-    ]
+    return Ranked(
+        problem,
+        tuple(j for j, _s in ranked),
+        tuple(int(pool.ids[j]) for j, _s in ranked),
+        tuple(s for _j, s in ranked),
+    )
+
+
+def suggest_mentors(db: Session, entrepreneur: Entrepreneur, **options) -> list[MentorSuggestion]:
+    """``rank_mentors`` (same options) with the mentors' rows and the reasons."""
+    ranked = rank_mentors(db, entrepreneur, **options)
+    if not ranked.ids:
+        return []
+    return ranked.suggestions({m.id: m for m in db.scalars(select(Mentor).where(Mentor.id.in_(ranked.ids)))})
 
 
 def score_pair(
