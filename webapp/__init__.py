@@ -44,13 +44,14 @@ def _register_logging(app: Flask) -> None:
 
 
 def _register_extensions(app: Flask, session_factory) -> None:
-    from webapp import auth, database, suggestion_cache
+    from webapp import auth, database, i18n, suggestion_cache
     from webapp.extensions import babel, csrf, limiter, login_manager
     from webapp.services.accounts import use_fast_hashing
 
     database.init_app(app, session_factory)
     suggestion_cache.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Jakarta")
+    i18n.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

@@ -102,3 +102,22 @@ def test_unknown_language_is_ignored(client):
     body = client.get("/login?lang=fr").get_data(as_text=True)
     assert _html_lang(body) == "id"
     assert "Masuk" in body
+
+
+def test_templates_follow_a_language_forced_in_the_middle_of_a_request(app):
+    """Template strings are looked up once per request and language: forcing another language
+    (as notifications do for their recipient) and returning must each give the right catalogue."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    template = "{{ _('Keluar') }} / {{ ngettext('%(num)d mentor', '%(num)d mentor', 2) }}"
+    with app.test_request_context("/"):
+        before = render_template_string(template)
+        with force_locale("en"):
+            forced = render_template_string(template)
+            with force_locale("id"):
+                inner = render_template_string(template)
+            forced_again = render_template_string(template)
+        after = render_template_string(template)
+    assert before.startswith("Keluar") and after == before and inner == before
+    assert forced.startswith("Log out") and forced_again == forced
