@@ -78,6 +78,22 @@ def test_a_changed_profile_is_re_encoded(db, world):
     assert mentor.id in [s.mentor.id for s in after]
 
 
+def test_an_entrepreneur_who_edits_the_profile_is_ranked_by_the_new_profile(db, world):
+    pools = MentorPools()
+    e = world[3]
+    before = suggest_mentors(db, e, pools=pools)
+    assert _view(suggest_mentors(db, e, pools=pools)) == _view(before)  # the cached encoding
+    e.sector_code = next(s for s in ("A", "C", "G", "I", "J") if s != e.sector_code)
+    e.needs = ["legal"] if e.needs != ["legal"] else ["marketing"]
+    db.flush()
+    after = suggest_mentors(db, e, pools=pools)
+    assert _view(after) == _view(suggest_mentors(db, e)) != _view(before)
+    # What the cache hands out cannot be changed by one caller for the next.
+    encoded = next(iter(pools.current(db).encoded.values()))
+    with pytest.raises(ValueError, match="read-only"):
+        encoded.blocks["sector"][0, 0] = 5.0
+
+
 def test_a_new_mentor_is_scored_at_once(db, world):
     from tests.factories import make_mentor
 

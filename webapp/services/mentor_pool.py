@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 Version = tuple[int, dt.datetime | None]
 
+ENCODED_KEEP = 2048  # entrepreneurs whose encoding a pool keeps (a few KB each)
+
 
 @dataclass(frozen=True)
 class MentorPool:
@@ -51,11 +53,31 @@ class MentorPool:
     kota: np.ndarray  # kota code per mentor
     stamps: tuple[dt.datetime | None, ...]  # updated_at per mentor, as read
     version: Version
+    #: Entrepreneur profiles encoded against this pool's encoder (shared by the refreshed copies of
+    #: the pool, which keep the encoder): someone paging through suggestions is encoded once.
+    encoded: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     def index_of(self, mentor_id: int) -> int | None:
         """The position of a mentor (database id) in the pool, or None."""
         j = int(np.searchsorted(self.ids, mentor_id))
         return j if j < len(self.ids) and self.ids[j] == mentor_id else None
+
+    def _encoded(self, entrepreneur: profiles.Entrepreneur) -> SideBlocks:
+        """The entrepreneur side of one entrepreneur, encoded once per profile and encoder.
+
+        The profile is a frozen dataclass of every field the encoding reads, so an edited profile
+        is another key. The cache is emptied when full rather than kept in order; its arrays are
+        read-only, so no caller can change what the next one gets.
+        """
+        found = self.encoded.get(entrepreneur)
+        if found is None:
+            found = self.encoder.encode_entrepreneurs([entrepreneur])
+            for array in (*found.blocks.values(), found.bitmaps, found.kec, *found.extra.values()):
+                array.flags.writeable = False
+            if len(self.encoded) >= ENCODED_KEEP:
+                self.encoded.clear()
+            self.encoded[entrepreneur] = found
+        return found
 
     def problem(
         self,
@@ -73,7 +95,7 @@ class MentorPool:
         ``only`` (a pool index) makes that one mentor the sole candidate, whatever its places.
         """
         scorer = scorer or MatchScorer.from_priors()
-        ents = self.encoder.encode_entrepreneurs([entrepreneur])
+        ents = self._encoded(entrepreneur)
         if only is not None:
             cand = np.array([only], dtype=np.int64)
         else:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matching.explain import Reason
+from matching.features import pair_features
 from matching.profiles import HistoryRecord
 from matching.ranking import MatchProblem, explain_exclusions, pair_reasons, rank_arrays
 from models import Entrepreneur, Mentor
@@ -38,9 +39,17 @@ class Ranked:
 
     def suggestions(self, rows: Mapping[int, Mentor]) -> list[MentorSuggestion]:
         """The suggestions with each mentor's row and reasons (mentors missing from ``rows`` are left out)."""
+        if not self.positions:
+            return []
+        p = self.problem
+        features = pair_features(
+            p.ents, p.ments, np.zeros(len(self.positions), dtype=np.int64), np.array(self.positions)
+        )
         return [
-            MentorSuggestion(n, rows[mid], s, pair_reasons(self.problem, 0, j))
-            for n, (j, mid, s) in enumerate(zip(self.positions, self.ids, self.scores, strict=True), start=1)
+            MentorSuggestion(n, rows[mid], s, pair_reasons(p, 0, j, features[k]))
+            for k, (n, j, mid, s) in enumerate(
+                zip(range(1, len(self.ids) + 1), self.positions, self.ids, self.scores, strict=True)
+            )
             if mid in rows
         ]
 
