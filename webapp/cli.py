@@ -18,6 +18,7 @@ db_cli = AppGroup("db", help="Database schema and reference data.")
 users_cli = AppGroup("users", help="Accounts.")
 demo_cli = AppGroup("demo", help="The demo programme.")
 retention_cli = AppGroup("retention", help="Deleting what is kept no longer than needed (PDP-4).")
+privacy_cli = AppGroup("privacy", help="Personal-data breaches: who was affected, how to reach them (PDP-5).")
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -136,6 +137,64 @@ def retention_purge(dry_run: bool) -> None:
     )
 
 
+class JakartaTime(click.ParamType):
+    """An ISO 8601 date or time; without an offset it is read as Jakarta time (WIB)."""
+
+    name = "time"
+
+    def convert(self, value, param, ctx):
+        import datetime as dt
+        from zoneinfo import ZoneInfo
+
+        if isinstance(value, dt.datetime):
+            return value
+        try:
+            moment = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            self.fail(
+                f"{value!r} is not an ISO 8601 time such as 2026-12-01T08:00 or 2026-12-01T01:00Z", param, ctx
+            )
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=ZoneInfo("Asia/Jakarta"))
+        return moment.astimezone(dt.UTC)
+
+
+@privacy_cli.command("affected")
+@click.option(
+    "--since", type=JakartaTime(), required=True, help="start of the window (WIB unless an offset is given)"
+)
+@click.option("--until", type=JakartaTime(), required=True, help="end of the window, included")
+@click.option(
+    "--endpoint", help="only reads through this endpoint, e.g. staff_api.entrepreneurs or staff.export"
+)
+@click.option(
+    "--signed-in", is_flag=True, help="also everyone whose login or API token was used in the window"
+)
+@click.option("--contacts", is_flag=True, help="print the notification contacts as CSV instead of the list")
+def privacy_affected(since, until, endpoint: str | None, signed_in: bool, contacts: bool) -> None:
+    """List the people whose records were read in a window (from the access audit), or their contacts."""
+    from webapp.services import access_log
+
+    if until < since:
+        _fail("--until is before --since", 2)
+    db = get_db()
+    people = access_log.affected_people(db, since, until, endpoint=endpoint, signed_in=signed_in)
+    db.rollback()
+    if contacts:
+        click.echo(access_log.contacts_csv(people), nl=False)
+        return
+    where = f" through {endpoint}" if endpoint else ""
+    click.echo(f"{len(people)} people read{where} between {since.isoformat()} and {until.isoformat()} (UTC)")
+    for p in people:
+        contact = p.email or "no e-mail on file"
+        click.echo(
+            f"  {p.key:<18} {contact:<40} {p.language:<3} {p.reads:>4} read(s)  {', '.join(sorted(p.endpoints))}"
+        )
+    unreachable = sum(not p.reachable for p in people)
+    if unreachable:
+        click.echo(f"{unreachable} of them have no account e-mail (imported profiles or deleted accounts)")
+
+
 @click.command("import")
 @with_appcontext
 @click.argument("kind", type=click.Choice(members_csv.KINDS))
@@ -170,10 +229,18 @@ def import_command(kind: str, file: Path) -> None:
 def export_command(kind: str, file: Path) -> None:
     """Export entrepreneurs, mentors or rooms to a CSV file in the import format."""
     from matching.csvio import write_csv_atomic
+    from webapp.services import access_log
 
-    columns, rows = members_csv.export_rows(get_db(), kind)
+    db = get_db()
+    columns, rows = members_csv.export_rows(db, kind)
     rows = list(rows)
     write_csv_atomic(file, columns, rows)
+    ids = access_log.all_ids(db, kind)
+    people = (
+        {"entrepreneurs": ids} if kind == "entrepreneurs" else {"mentors": ids} if kind == "mentors" else {}
+    )
+    access_log.record_read(db, actor_id=None, endpoint=access_log.CLI_EXPORT_ENDPOINT, **people)
+    db.commit()
     click.echo(f"exported {len(rows)} {kind} to {file}")
 
 
@@ -183,6 +250,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(retention_cli)
+    app.cli.add_command(privacy_cli)
     app.cli.add_command(import_command)
     app.cli.add_command(export_command)
     from webapp.model_admin import model_cli

@@ -35,6 +35,16 @@ def init_app(app: Flask, session_factory: sessionmaker[Session] | None = None) -
             SQLITE_BEGIN.reset(token)
 
 
+def intend_to_write() -> None:
+    """Declare, before the first query, that this read request writes too (an access-log row).
+
+    On SQLite its transaction then begins IMMEDIATE, like a POST's, instead of failing when the
+    read turns into a write after another writer committed. Nothing changes on PostgreSQL.
+    """
+    if "sqlite_begin_token" not in g:
+        g.sqlite_begin_token = SQLITE_BEGIN.set("IMMEDIATE")
+
+
 def get_db() -> Session:
     """The session of the current app context, created on first use."""
     if "db" not in g:

@@ -19,9 +19,9 @@ from wtforms.validators import DataRequired
 
 from models import Entrepreneur, Mentor, Role
 from webapp.access import roles
-from webapp.database import get_db
+from webapp.database import get_db, intend_to_write
 from webapp.row_messages import row_error_message
-from webapp.services import members_csv, programme
+from webapp.services import access_log, members_csv, programme
 from webapp.services.errors import InvalidInput, NotFound
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -75,6 +75,14 @@ def _drop_stash(token: str) -> None:
     base = _upload_dir() / f"{current_user.id}-{token}"
     base.with_suffix(".csv").unlink(missing_ok=True)
     base.with_suffix(".name").unlink(missing_ok=True)
+
+
+def _log_read(db, kind: str, ids: list) -> None:
+    """Record that the current staff member was shown these members (rooms are nobody's data)."""
+    if kind == "entrepreneurs":
+        access_log.record_read(db, actor_id=current_user.id, endpoint=request.endpoint, entrepreneurs=ids)
+    elif kind == "mentors":
+        access_log.record_read(db, actor_id=current_user.id, endpoint=request.endpoint, mentors=ids)
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -150,7 +158,11 @@ def export(kind: str):
     """Download every member of a kind as CSV in the import format."""
     if kind not in members_csv.KINDS:
         abort(404)
-    text = members_csv.export_csv(get_db(), kind)
+    intend_to_write()
+    db = get_db()
+    _log_read(db, kind, access_log.all_ids(db, kind))
+    text = members_csv.export_csv(db, kind)
+    db.commit()
     return Response(
         text,
         mimetype="text/csv",
@@ -167,6 +179,7 @@ def members(kind: str):
         abort(404)
     q = (request.args.get("q") or "").strip()[:80]
     page = max(1, request.args.get("page", 1, type=int) or 1)
+    intend_to_write()
     stmt = select(model)
     if q:
         like = f"%{q.lower()}%"
@@ -182,6 +195,8 @@ def members(kind: str):
     rows = list(db.scalars(stmt.order_by(model.external_id).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
     pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
     responses = programme.mentor_response_stats(db, [r.id for r in rows]) if kind == "mentors" else {}
+    _log_read(db, kind, [r.id for r in rows])
+    db.commit()
     return render_template(
         "staff/members.html",
         kind=kind,
@@ -200,11 +215,15 @@ def member_edit(kind: str, member_id: str):
     """Correct one member's (or room's) fields; validated as an imported row, recorded in the audit log."""
     if kind not in members_csv.KINDS:
         abort(404)
+    intend_to_write()
     db = get_db()
     try:
         row = members_csv.member_row(db, kind, member_id)
     except NotFound:
         abort(404)
+    if request.method == "GET":
+        _log_read(db, kind, [members_csv.member_pk(db, kind, member_id)])
+        db.commit()
     errors: dict[str, str] = {}
     if request.method == "POST":
         values = {c: request.form.get(c, row[c]) for c in row if c != "id"}

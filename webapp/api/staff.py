@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import request
 from flask_login import current_user
 
 from models import MatchRequest, Role
@@ -19,9 +20,9 @@ from webapp.api.schemas import (
     RequestSchema,
     SwapProposalSchema,
 )
-from webapp.database import get_db
+from webapp.database import get_db, intend_to_write
 from webapp.model_store import current_scorer, model_dir
-from webapp.services import cohorts, directory
+from webapp.services import access_log, cohorts, directory
 
 blp = api_blueprint("staff_api", __name__, url_prefix=f"{API_PREFIX}/staff", description="Programme staff")
 
@@ -37,6 +38,18 @@ def _page(page: directory.MemberPage) -> dict:
     }
 
 
+def _logged_page(kind: str, query: dict) -> dict:
+    """One member page, with a ``personal_data.read`` audit row naming the people on it."""
+    intend_to_write()
+    db = get_db()
+    page = directory.member_page(db, kind, **query)
+    ids = [row.id for row in page.items]
+    people = {"entrepreneurs": ids} if kind == "entrepreneurs" else {"mentors": ids}
+    access_log.record_read(db, actor_id=current_user.id, endpoint=request.endpoint, **people)
+    db.commit()
+    return _page(page)
+
+
 def _columns(row) -> dict:
     return {column.key: getattr(row, column.key) for column in row.__table__.columns}
 
@@ -48,7 +61,7 @@ def _columns(row) -> dict:
 @blp.response(200, EntrepreneurPageSchema)
 def entrepreneurs(query):
     """Entrepreneurs whose name or id contains ``q`` (or in kecamatan ``q``), a page at a time."""
-    return _page(directory.member_page(get_db(), "entrepreneurs", **query))
+    return _logged_page("entrepreneurs", query)
 
 
 @blp.route("/mentors")
@@ -58,17 +71,27 @@ def entrepreneurs(query):
 @blp.response(200, MentorPageSchema)
 def mentors(query):
     """Mentors whose name or id contains ``q`` (or in kecamatan ``q``), a page at a time."""
-    return _page(directory.member_page(get_db(), "mentors", **query))
+    return _logged_page("mentors", query)
 
 
 def _run(run) -> dict:
+    """A run with its proposals; the people they name are recorded as read (the caller commits)."""
+    db = get_db()
+    proposals = directory.run_proposals(db, run.id)
+    access_log.record_read(
+        db,
+        actor_id=current_user.id,
+        endpoint=request.endpoint,
+        entrepreneurs=[p.entrepreneur_id for p in proposals],
+        mentors=[p.mentor_id for p in proposals],
+    )
     return {
         "id": run.id,
         "created_at": run.created_at,
         "created_by_id": run.created_by_id,
         "filters": run.filters,
         "report": run.report,
-        "proposals": directory.run_proposals(get_db(), run.id),
+        "proposals": proposals,
     }
 
 
@@ -81,8 +104,9 @@ def run_cohort(body):
     """Match the waiting entrepreneurs (of a kota, kecamatan or sector) as draft proposals for review."""
     db = get_db()
     run = cohorts.run_cohort(db, staff_id=current_user.id, scorer=current_scorer(model_dir()), **body)
+    out = _run(run)
     db.commit()
-    return _run(run)
+    return out
 
 
 @blp.route(f"/cohorts/<{ID}:run_id>", methods=["GET"])
@@ -91,7 +115,10 @@ def run_cohort(body):
 @blp.response(200, CohortRunSchema)
 def get_cohort(run_id: int):
     """A cohort run: its filters, its report and every proposal it made."""
-    return _run(cohorts.get_run(get_db(), run_id))
+    intend_to_write()
+    out = _run(cohorts.get_run(get_db(), run_id))
+    get_db().commit()
+    return out
 
 
 @blp.route(f"/proposals/<{ID}:request_id>/approve", methods=["POST"])

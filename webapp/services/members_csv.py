@@ -240,6 +240,14 @@ def member_row(db: Session, kind: Kind, member_id: str) -> dict[str, str]:
     return to_row(to_record(row))
 
 
+def member_pk(db: Session, kind: Kind, member_id: str) -> object:
+    """The primary key of the member (or room) whose contract id is ``member_id``; None when absent."""
+    model = _MODELS.get(kind)
+    if model is None:
+        return None
+    return db.scalar(select(model.id).where(_key(kind) == member_id))
+
+
 def update_member(
     db: Session, kind: Kind, member_id: str, values: dict[str, str], *, actor_id: int | None
 ) -> dict[str, str]:
