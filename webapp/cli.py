@@ -109,7 +109,7 @@ def _print_logins(logins) -> None:
 @retention_cli.command("purge")
 @click.option("--dry-run", is_flag=True, help="count what would go, delete nothing")
 def retention_purge(dry_run: bool) -> None:
-    """Delete ended login sessions and old notifications, clear old login throttles (one transaction)."""
+    """Delete ended logins and old notifications, clear old login throttles, anonymise unused accounts."""
     from flask import current_app
 
     from webapp.auth import session_policy
@@ -133,7 +133,12 @@ def retention_purge(dry_run: bool) -> None:
     click.echo(
         f"{prefix}{result.user_sessions} ended login sessions older than {policy.sessions.days} days, "
         f"{result.notifications} notifications older than {policy.notifications.days} days, "
-        f"{result.login_throttles} login throttles cleared"
+        f"{result.login_throttles} login throttles cleared, "
+        + (
+            f"{result.inactive_accounts} accounts unused for {policy.inactive_accounts.days} days anonymised"
+            if policy.inactive_accounts
+            else "inactive accounts kept (INACTIVE_ACCOUNT_RETENTION_DAYS=0)"
+        )
     )
 
 

@@ -86,6 +86,9 @@ def load_config(app: Flask, overrides: dict | None = None) -> None:
     # deleted or cleared after this many days, delivered notifications after the second (7 at least).
     cfg["SESSION_RETENTION_DAYS"] = int(os.environ.get("SESSION_RETENTION_DAYS", "30"))
     cfg["NOTIFICATION_RETENTION_DAYS"] = int(os.environ.get("NOTIFICATION_RETENTION_DAYS", "90"))
+    # Entrepreneur and mentor accounts with no login for this many days (and no active mentorship)
+    # are anonymised by the same daily job; 0 turns it off. Staff and admin accounts never expire.
+    cfg["INACTIVE_ACCOUNT_RETENTION_DAYS"] = int(os.environ.get("INACTIVE_ACCOUNT_RETENTION_DAYS", "1095"))
     cfg["WTF_CSRF_TIME_LIMIT"] = None  # tokens live as long as the session
     cfg["WTF_CSRF_SSL_STRICT"] = True  # over HTTPS the Referer must name this host (kept on)
     cfg["RATELIMIT_STORAGE_URI"] = os.environ.get("RATELIMIT_STORAGE_URI") or cfg["REDIS_URL"] or "memory://"

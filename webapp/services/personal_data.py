@@ -41,6 +41,17 @@ SECRET_USER_COLUMNS = frozenset({"password_hash", "session_version", "calendar_t
 DELETED_NAME = "Anggota terhapus #{id}"
 #: A password hash no password matches (argon2 refuses it as malformed).
 UNUSABLE_PASSWORD = "!account-deleted"  # nosec B105 # a hash value that no password matches
+#: What a deleted person's values in the audit log's before/after become (as self-service edits show
+#: the bio and phone).
+AUDIT_REDACTED = "***"
+#: Audit before/after keys whose values identify or were written by the person: redacted at deletion
+#: in the rows about their account and profiles (the rows, actions and other values stay).
+AUDIT_KEYS_REDACTED_AT_DELETION = frozenset(
+    {
+        "name", "email", "phone", "business_name", "company", "bio", "availability", "kelurahan",
+        "kelurahan_code", "message", "note", "response_note", "end_note", "paused_reason",
+    }
+)  # fmt: skip
 _OPEN_REQUESTS = ("draft", "pending")
 _UPCOMING_SESSIONS = ("proposed", "confirmed")
 
@@ -243,17 +254,55 @@ def download_personal_data(db: Session, user: User) -> dict:
     return export_personal_data(db, user)
 
 
-def delete_account(db: Session, user: User, actor: User | None = None) -> None:
+def _redact(values: dict | None) -> dict | None:
+    if not values:
+        return values
+    return {
+        k: (AUDIT_REDACTED if v not in (None, "") else v) if k in AUDIT_KEYS_REDACTED_AT_DELETION else v
+        for k, v in values.items()
+    }
+
+
+def redact_audit(db: Session, user: User, entrepreneur: Entrepreneur | None, mentor: Mentor | None) -> int:
+    """Redact the person's values in the before/after of audit rows about their account and profiles.
+
+    Covers self-service edits (``account.*``, ``entrepreneur.profile``, ``mentor.profile``), staff
+    corrections (``member.update.*``, found by the profile's programme id, which the row then
+    follows to its anonymised value) and the rest about them; returns how many rows changed.
+    Call before the profiles' ``external_id`` is replaced. Flushes nothing.
+    """
+    about = [(AuditLog.object_type == "user") & (AuditLog.object_id == str(user.id))]
+    renamed: dict[tuple[str, str], str] = {}
+    for profile, kind, prefix in ((entrepreneur, "entrepreneur", "E"), (mentor, "mentor", "M")):
+        if profile is None:
+            continue
+        about.append((AuditLog.object_type == kind) & (AuditLog.object_id == str(profile.id)))
+        about.append((AuditLog.object_type == f"{kind}s") & (AuditLog.object_id == profile.external_id))
+        renamed[(f"{kind}s", profile.external_id)] = f"deleted-{prefix}{profile.id}"
+    changed = 0
+    for row in db.scalars(select(AuditLog).where(or_(*about))):
+        before, after = _redact(row.before), _redact(row.after)
+        new_id = renamed.get((row.object_type, row.object_id), row.object_id)
+        if (before, after, new_id) != (row.before, row.after, row.object_id):
+            row.before, row.after, row.object_id = before, after, new_id
+            changed += 1
+    return changed
+
+
+def delete_account(
+    db: Session, user: User, actor: User | None = None, *, by_system: str | None = None
+) -> None:
     """Anonymise ``user`` and their profile, close what waits on them, and log it (flushes, never commits).
 
     Every session cookie and API token stops working; history rows stay for the programme's
-    statistics. ``actor`` is who asked (staff), or None when the person deletes their own account.
-    Deleting an already deleted account does nothing.
+    statistics, and the person's values in the audit log are redacted. ``actor`` is who asked
+    (staff), or None when the person deletes their own account; ``by_system`` names a job that
+    deletes with no one asking (``"retention"``). Deleting an already deleted account does nothing.
     """
     if user.deleted_at is not None:
         return
     now = utcnow()
-    actor_id = actor.id if actor is not None else user.id
+    actor_id = actor.id if actor is not None else (None if by_system else user.id)
     placeholder = DELETED_NAME.format(id=user.id)
     entrepreneur = db.scalar(select(Entrepreneur).where(Entrepreneur.user_id == user.id))
     mentor = db.scalar(select(Mentor).where(Mentor.user_id == user.id))
@@ -338,6 +387,9 @@ def delete_account(db: Session, user: User, actor: User | None = None) -> None:
     for feedback in db.scalars(select(SessionFeedback).where(SessionFeedback.author_id == user.id)):
         feedback.note = None
 
+    # The audit log keeps its rows and actions, not the person's values.
+    redacted = redact_audit(db, user, entrepreneur, mentor)
+
     # The profiles keep what the programme counts, nothing that identifies.
     if entrepreneur is not None:
         entrepreneur.name = placeholder
@@ -406,14 +458,17 @@ def delete_account(db: Session, user: User, actor: User | None = None) -> None:
                 "role": user.role.value,
                 "requests_closed": closed_requests,
                 "matches_ended": ended_matches,
-                "by": "self" if actor is None else "staff",
+                "audit_rows_redacted": redacted,
+                "by": "staff" if actor is not None else (by_system or "self"),
             },
         )
     )
     db.flush()
     log.info(
-        "account deleted: user=%s requests_closed=%d matches_ended=%d",
+        "account deleted: user=%s by=%s requests_closed=%d matches_ended=%d audit_rows_redacted=%d",
         user.id,
+        "staff" if actor is not None else (by_system or "self"),
         closed_requests,
         ended_matches,
+        redacted,
     )
