@@ -149,15 +149,68 @@ def suggestions_page(
     top: int = 10,
     pools: MentorPools | None = None,
 ) -> SuggestionsPage:
-    """The "Mentor untuk saya" page (``pools``: the cache of encoded mentors, if the caller keeps one).
+    """The "Mentor untuk saya" page (``pools``: the cache of encoded mentors, if the caller keeps one)."""
+    standing = _Standing.of(db.execute(_STANDING, {"entrepreneur": entrepreneur.id}).one())
+    return _suggestions(db, entrepreneur, standing, online_only, same_kota, top, pools)
 
-    The busiest page of the service, so it reads in two statements besides the profile: where the
-    entrepreneur stands together with the mentor pool's version, then the ranked mentors' rows
-    together with their acceptance figures.
+
+def my_suggestions_page(
+    db: Session,
+    user: User,
+    *,
+    online_only: bool = False,
+    same_kota: bool = False,
+    top: int = 10,
+    pools: MentorPools | None = None,
+) -> tuple[Entrepreneur | None, SuggestionsPage | None]:
+    """The user's profile and their suggestions page (None until the profile is complete).
+
+    The busiest page of the service, so it reads in two statements: the profile with where the
+    entrepreneur stands and the mentor pool's version, then the ranked mentors' rows with their
+    acceptance figures.
     """
-    version, requested, match_id = _standing(db, entrepreneur.id)
+    row = db.execute(_PROFILE_AND_STANDING, {"user_id": user.id}).first()
+    if row is None:
+        return None, None
+    profile = row[0]
+    if not profile.profile_complete:
+        return profile, None
+    page = _suggestions(db, profile, _Standing.of(row[1:]), online_only, same_kota, top, pools)
+    return profile, page
+
+
+@dataclass(frozen=True)
+class _Standing:
+    """Where an entrepreneur stands, with the mentor pool's version, as one statement read it."""
+
+    version: Version
+    requested: dict[int, int]  # mentor id -> open request id
+    match_id: int | None
+
+    @classmethod
+    def of(cls, values) -> _Standing:
+        count, newest, pending, match_id = values
+        requested = dict(tuple(map(int, item.split(":"))) for item in pending.split(",")) if pending else {}
+        return cls(as_version(count, newest), requested, match_id)
+
+
+def _suggestions(
+    db: Session,
+    entrepreneur: Entrepreneur,
+    standing: _Standing,
+    online_only: bool,
+    same_kota: bool,
+    top: int,
+    pools: MentorPools | None,
+) -> SuggestionsPage:
     ranked = rank_mentors(
-        db, entrepreneur, top=top, online_only=online_only, same_kota=same_kota, pools=pools, version=version
+        db,
+        entrepreneur,
+        top=top,
+        online_only=online_only,
+        same_kota=same_kota,
+        pools=pools,
+        version=standing.version,
     )
     rows: dict[int, Mentor] = {}
     acceptance: dict[int, Acceptance] = {}
@@ -168,39 +221,42 @@ def suggestions_page(
     return SuggestionsPage(
         ranked.suggestions(rows),
         acceptance,
-        requested,
-        len(requested),
-        db.get(Match, match_id) if match_id is not None else None,
+        standing.requested,
+        len(standing.requested),
+        db.get(Match, standing.match_id) if standing.match_id is not None else None,
     )
 
 
-# The suggestions page's two statements, built once (building a SELECT costs more than running it).
+# The suggestions page's statements, built once (building a SELECT costs more than running it).
 _ANSWERS = _answers(bindparam("ids", expanding=True)).subquery()
 _MENTORS_WITH_ANSWERS = (
     select(Mentor, _ANSWERS.c.accepted, _ANSWERS.c.answered)
     .outerjoin(_ANSWERS, _ANSWERS.c.mentor_id == Mentor.id)
     .where(Mentor.id.in_(bindparam("ids", expanding=True)))
 )
-_STANDING = select(
-    *version_columns(),
-    select(
-        func.aggregate_strings(
-            MatchRequest.mentor_id.cast(String) + literal(":") + MatchRequest.id.cast(String), ","
+
+
+def _standing_columns(entrepreneur_id) -> tuple:
+    """The pool's version, the open requests as "mentor:request,..." and the active match id."""
+    return (
+        *version_columns(),
+        select(
+            func.aggregate_strings(
+                MatchRequest.mentor_id.cast(String) + literal(":") + MatchRequest.id.cast(String), ","
+            )
         )
+        .where(MatchRequest.entrepreneur_id == entrepreneur_id, MatchRequest.status == "pending")
+        .scalar_subquery(),
+        select(Match.id)
+        .where(Match.entrepreneur_id == entrepreneur_id, Match.status == "active")
+        .scalar_subquery(),
     )
-    .where(MatchRequest.entrepreneur_id == bindparam("entrepreneur"), MatchRequest.status == "pending")
-    .scalar_subquery(),
-    select(Match.id)
-    .where(Match.entrepreneur_id == bindparam("entrepreneur"), Match.status == "active")
-    .scalar_subquery(),
+
+
+_STANDING = select(*_standing_columns(bindparam("entrepreneur")))
+_PROFILE_AND_STANDING = select(Entrepreneur, *_standing_columns(Entrepreneur.id)).where(
+    Entrepreneur.user_id == bindparam("user_id")
 )
-
-
-def _standing(db: Session, entrepreneur_id: int) -> tuple[Version, dict[int, int], int | None]:
-    """In one statement: the mentor pool's version, the open requests (mentor id -> request id), the active match id."""
-    count, newest, pending, match_id = db.execute(_STANDING, {"entrepreneur": entrepreneur_id}).one()
-    requested = dict(tuple(map(int, item.split(":"))) for item in pending.split(",")) if pending else {}
-    return as_version(count, newest), requested, match_id
 
 
 @dataclass(frozen=True)
