@@ -36,8 +36,17 @@ class User(Base):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     #: Bumped at logout-everywhere, password change and deletion: old session cookies stop working.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
+    #: The consent record (UU PDP): when consent was given, to which notice version, for which
+    #: purposes and through which channel. NULL for accounts made by staff or the CLI.
     privacy_notice_version: Mapped[str | None] = mapped_column(String(20))
     privacy_consent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    privacy_consent_purposes: Mapped[list[str] | None] = mapped_column(JSON)
+    privacy_consent_channel: Mapped[str | None] = mapped_column(String(20))
+    #: Set when the person withdraws consent: from then on they are left out of all matching
+    #: (suggestions, cohort runs, the weekly sessions); cleared when consent is given again.
+    consent_withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: When the person confirmed at registration that they are 18 or older (no birth date is kept).
+    adult_confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     #: Failed logins since the last success, and when the account may try again (a database floor

@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from models import Role, User, utcnow
+from webapp.services.consent import record_consent
 from webapp.services.errors import Conflict, InvalidInput, ServiceError
 
 log = logging.getLogger(__name__)
@@ -98,9 +99,15 @@ def create_user(
     must_change_password: bool = False,
     consent: bool = False,
     notice_version: str | None = None,
+    consent_channel: str = "web_registration",
+    adult_confirmed: bool = False,
     check_password: bool = True,
 ) -> User:
-    """Create an account; raises ``InvalidInput`` for a bad address or password, ``Conflict`` if taken."""
+    """Create an account; raises ``InvalidInput`` for a bad address or password, ``Conflict`` if taken.
+
+    ``consent`` writes the consent record (to ``notice_version``, through ``consent_channel``);
+    ``adult_confirmed`` records when the person confirmed being 18 or older.
+    """
     email = normalise_email(email)
     if not _EMAIL_RE.match(email) or len(email) > 254:
         raise InvalidInput("bad_email", "that is not an e-mail address")
@@ -119,9 +126,10 @@ def create_user(
         role=role,
         locale=locale if locale in ("id", "en") else "id",
         must_change_password=must_change_password,
-        privacy_consent_at=utcnow() if consent else None,
-        privacy_notice_version=notice_version if consent else None,
+        adult_confirmed_at=utcnow() if adult_confirmed else None,
     )
+    if consent:
+        record_consent(user, notice_version=notice_version or "", channel=consent_channel)
     db.add(user)
     db.flush()
     log.info("account created: user=%s role=%s", user.id, role.value)

@@ -88,6 +88,7 @@ def load_demo(db: Session, *, entrepreneurs: int = 2000, mentors: int = 150, see
             check_password=False,
             consent=True,
             notice_version="demo",
+            consent_channel="demo",
         )
         logins.append((role.value, email, DEMO_PASSWORD))
         if role is Role.ENTREPRENEUR:

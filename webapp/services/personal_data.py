@@ -188,6 +188,10 @@ def export_personal_data(db: Session, user: User) -> dict:
         "consent": {
             "privacy_notice_version": user.privacy_notice_version,
             "privacy_consent_at": _plain(user.privacy_consent_at),
+            "purposes": user.privacy_consent_purposes,
+            "channel": user.privacy_consent_channel,
+            "withdrawn_at": _plain(user.consent_withdrawn_at),
+            "adult_confirmed_at": _plain(user.adult_confirmed_at),
         },
         "entrepreneur_profile": _columns(entrepreneur) if entrepreneur else None,
         "mentor_profile": _columns(mentor) if mentor else None,

@@ -1,0 +1,258 @@
+"""Consent under UU 27/2022 (PDP): giving it (the consent record) and withdrawing it in the app.
+
+Withdrawal stops the processing for matching at once: the person is left out of suggestions,
+cohort runs and the weekly sessions job; their open requests and draft cohort proposals are closed
+and their upcoming proposed sessions cancelled; a mentor's profile is paused so nobody can ask them.
+Active mentorships are not ended (that stays the person's own decision) and nothing is deleted.
+Giving consent again clears the withdrawal (and resumes a profile the withdrawal had paused).
+
+The SQL conditions here (``withdrawn_entrepreneur_ids``, ``withdrawn_mentor_ids``, ``in_matching``)
+are what every matching query adds, so that nobody is processed after saying no.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, Select, exists, or_, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from models import Entrepreneur, Match, MatchRequest, Mentor, MentoringSession, StatusChange, User, utcnow
+from webapp.services import audit, notifications
+from webapp.services.errors import Conflict
+
+log = logging.getLogger(__name__)
+
+#: What the privacy notice asks consent for (stored with each consent).
+CONSENT_PURPOSES = ("matching", "sessions", "programme_statistics")
+#: Where consent can be given: the registration form, the account page later on, or the demo loader.
+CHANNELS = ("web_registration", "web_account", "demo")
+#: The reason recorded on what withdrawal closed, and on the mentor profile it paused.
+WITHDRAWN = "consent_withdrawn"
+
+
+class ConsentWithdrawn(Conflict):
+    """The person withdrew consent: nothing may be matched or proposed for them until they give it again."""
+
+    def __init__(self) -> None:
+        super().__init__(WITHDRAWN, "consent to processing for matching was withdrawn; give it again first")
+
+
+# --- the conditions every matching query adds ---------------------------------------------------
+
+
+def _withdrawn(user_id: InstrumentedAttribute) -> ColumnElement[bool]:
+    return exists().where(User.id == user_id, User.consent_withdrawn_at.is_not(None))
+
+
+def in_matching(user_id: InstrumentedAttribute) -> ColumnElement[bool]:
+    """Rows whose person (``Entrepreneur.user_id`` or ``Mentor.user_id``) has not withdrawn consent.
+
+    Profiles without an account (imported from the programme's spreadsheets) stay in.
+    """
+    return ~_withdrawn(user_id)
+
+
+def withdrawn_entrepreneur_ids() -> Select:
+    """The ids of entrepreneurs whose person withdrew consent (for ``NOT IN``)."""
+    return select(Entrepreneur.id).where(_withdrawn(Entrepreneur.user_id))
+
+
+def withdrawn_mentor_ids() -> Select:
+    """The ids of mentors whose person withdrew consent (for ``NOT IN``)."""
+    return select(Mentor.id).where(_withdrawn(Mentor.user_id))
+
+
+def has_withdrawn(user: User | None) -> bool:
+    """Whether ``user`` has withdrawn consent (False for profiles without an account)."""
+    return user is not None and user.consent_withdrawn_at is not None
+
+
+def require_consent(user: User | None) -> None:
+    """Raise ``ConsentWithdrawn`` (409) when ``user`` has withdrawn consent."""
+    if has_withdrawn(user):
+        raise ConsentWithdrawn()
+
+
+# --- giving and withdrawing ---------------------------------------------------------------------
+
+
+def record_consent(
+    user: User,
+    *,
+    notice_version: str,
+    channel: str,
+    purposes: Sequence[str] = CONSENT_PURPOSES,
+    now: dt.datetime | None = None,
+) -> None:
+    """Write the consent record on ``user``: when, to which notice, for what, through which channel."""
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown consent channel {channel!r}")
+    user.privacy_consent_at = now or utcnow()
+    user.privacy_notice_version = notice_version
+    user.privacy_consent_purposes = list(purposes)
+    user.privacy_consent_channel = channel
+    user.consent_withdrawn_at = None
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """What a withdrawal closed."""
+
+    requests_closed: int
+    drafts_dropped: int
+    sessions_cancelled: int
+    mentor_paused: bool
+
+
+def withdraw_consent(db: Session, user: User, *, now: dt.datetime | None = None) -> Withdrawal:
+    """Withdraw ``user``'s consent and stop matching them (flushes, never commits).
+
+    Open requests close: an entrepreneur's pending ones are withdrawn (the mentor is told), those
+    waiting on a mentor are closed (the entrepreneur is told); draft cohort proposals of either are
+    dropped (withdrawn or closed, never "rejected", which would teach the model a poor fit). Upcoming
+    proposed sessions of their mentorships are cancelled. A mentor's profile is paused unless it
+    already was. An audit row records it all. Withdrawing twice changes nothing the second time.
+    """
+    if user.consent_withdrawn_at is not None:
+        return Withdrawal(0, 0, 0, False)
+    now = now or utcnow()
+    user.consent_withdrawn_at = now
+    entrepreneur = db.scalar(select(Entrepreneur).where(Entrepreneur.user_id == user.id))
+    mentor = db.scalar(select(Mentor).where(Mentor.user_id == user.id))
+    closed = dropped = 0
+
+    def close(side: InstrumentedAttribute, profile_id: int, new: str) -> None:
+        nonlocal closed, dropped
+        waiting = db.execute(
+            select(MatchRequest.id, MatchRequest.status, MatchRequest.entrepreneur_id, MatchRequest.mentor_id)
+            .where(side == profile_id, MatchRequest.status.in_(("draft", "pending")))
+            .order_by(MatchRequest.id)
+        ).all()
+        for request_id, old, entrepreneur_id, mentor_id in waiting:
+            values = {"responded_at": now} if old == "pending" else {}
+            if new == "closed":
+                values["response_reason"] = WITHDRAWN
+            moved = db.execute(
+                update(MatchRequest)
+                .where(MatchRequest.id == request_id, MatchRequest.status == old)
+                .values(status=new, version=MatchRequest.version + 1, **values)
+                .execution_options(synchronize_session="fetch")
+            )
+            if moved.rowcount != 1:
+                continue  # answered meanwhile: that answer stands
+            db.add(
+                StatusChange(
+                    request_id=request_id,
+                    from_status=old,
+                    to_status=new,
+                    actor_id=user.id,
+                    at=now,
+                    note=WITHDRAWN,
+                )
+            )
+            if old == "draft":
+                dropped += 1
+                continue
+            closed += 1
+            other = db.get(Mentor, mentor_id) if new == "withdrawn" else db.get(Entrepreneur, entrepreneur_id)
+            if other is not None and other.user_id is not None:
+                kind = "request_closed" if new == "withdrawn" else "request_declined"
+                notifications.notify(db, other.user_id, kind, request_id=request_id)
+
+    if entrepreneur is not None:
+        close(MatchRequest.entrepreneur_id, entrepreneur.id, "withdrawn")
+    if mentor is not None:
+        close(MatchRequest.mentor_id, mentor.id, "closed")
+
+    sides = []
+    if entrepreneur is not None:
+        sides.append(MentoringSession.entrepreneur_id == entrepreneur.id)
+    if mentor is not None:
+        sides.append(MentoringSession.mentor_id == mentor.id)
+    cancelled = 0
+    if sides:
+        cancelled = db.execute(
+            update(MentoringSession)
+            .where(or_(*sides), MentoringSession.status == "proposed", MentoringSession.starts_at > now)
+            .values(status="cancelled")
+            .execution_options(synchronize_session="fetch")
+        ).rowcount
+
+    paused = mentor is not None and not mentor.paused
+    if paused:
+        mentor.paused, mentor.paused_reason = True, WITHDRAWN
+    report = Withdrawal(closed, dropped, cancelled, paused)
+    audit.record(
+        db,
+        actor_id=user.id,
+        action="consent.withdrawn",
+        object_type="user",
+        object_id=user.id,
+        after={
+            "requests_closed": closed,
+            "drafts_dropped": dropped,
+            "sessions_cancelled": cancelled,
+            "mentor_paused": paused,
+        },
+        at=now,
+    )
+    db.flush()
+    log.info(
+        "consent withdrawn: user=%s requests_closed=%d drafts_dropped=%d sessions_cancelled=%d",
+        user.id,
+        closed,
+        dropped,
+        cancelled,
+    )
+    return report
+
+
+def give_consent(
+    db: Session,
+    user: User,
+    *,
+    notice_version: str,
+    channel: str = "web_account",
+    now: dt.datetime | None = None,
+) -> None:
+    """Record consent given in the app (again, or for the first time on an account made by staff).
+
+    Clears a withdrawal, and resumes the mentor profile the withdrawal had paused (a pause of the
+    mentor's own stays). Writes an audit row; flushes, never commits.
+    """
+    now = now or utcnow()
+    was_withdrawn = user.consent_withdrawn_at is not None
+    record_consent(user, notice_version=notice_version, channel=channel, now=now)
+    mentor = db.scalar(select(Mentor).where(Mentor.user_id == user.id))
+    resumed = mentor is not None and mentor.paused and mentor.paused_reason == WITHDRAWN
+    if resumed:
+        mentor.paused, mentor.paused_reason = False, None
+    audit.record(
+        db,
+        actor_id=user.id,
+        action="consent.given",
+        object_type="user",
+        object_id=user.id,
+        after={
+            "notice_version": notice_version,
+            "channel": channel,
+            "purposes": list(CONSENT_PURPOSES),
+            "after_withdrawal": was_withdrawn,
+            "mentor_resumed": resumed,
+        },
+        at=now,
+    )
+    db.flush()
+    log.info("consent given: user=%s channel=%s", user.id, channel)
+
+
+def matches_in_matching() -> list[ColumnElement[bool]]:
+    """Conditions on ``Match`` that leave out mentorships of anyone who withdrew consent."""
+    return [
+        Match.entrepreneur_id.not_in(withdrawn_entrepreneur_ids()),
+        Match.mentor_id.not_in(withdrawn_mentor_ids()),
+    ]
