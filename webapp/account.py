@@ -1,4 +1,5 @@
-"""A person's own data (UU 27/2022): see what is held, download it as JSON, delete the account."""
+"""A person's own data (UU 27/2022): see what is held, download it as JSON, withdraw or give consent,
+delete the account."""
 
 from __future__ import annotations
 
@@ -11,14 +12,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
+from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from models import Role, User
 from webapp.access import login_required, roles
+from webapp.config import PRIVACY_NOTICE_VERSION
 from webapp.database import get_db
 from webapp.extensions import limiter
-from webapp.services import accounts, personal_data
+from webapp.services import accounts, consent, personal_data
 
 bp = Blueprint("account", __name__)
 log = logging.getLogger(__name__)
@@ -36,32 +38,121 @@ class DeleteAccountForm(FlaskForm):
     confirm = StringField(_l("Ketik HAPUS untuk memastikan"), validators=[DataRequired(), Length(max=20)])
 
 
+class WithdrawConsentForm(FlaskForm):
+    password = PasswordField(
+        _l("Kata sandi sekarang"), validators=[DataRequired(), Length(max=accounts.MAX_PASSWORD_LENGTH)]
+    )
+
+
+class GiveConsentForm(FlaskForm):
+    consent = BooleanField(
+        _l("Saya telah membaca pemberitahuan privasi dan setuju data saya diproses untuk pencocokan mentor."),
+        validators=[DataRequired()],
+    )
+
+
 def _me() -> User:
     return get_db().get(User, current_user.id)
 
 
-def _page(form: DeleteAccountForm, status: int = 200):
+def _page(
+    form: DeleteAccountForm | None = None,
+    status: int = 200,
+    *,
+    withdraw_form: WithdrawConsentForm | None = None,
+    consent_form: GiveConsentForm | None = None,
+):
     user = _me()
     data = personal_data.export_personal_data(get_db(), user)
     counts = {key: len(value) for key, value in data.items() if isinstance(value, list)}
     return (
         render_template(
             "account/data.html",
-            form=form,
+            form=form or DeleteAccountForm(formdata=None),
+            withdraw_form=withdraw_form or WithdrawConsentForm(formdata=None, prefix="withdraw"),
+            consent_form=consent_form or GiveConsentForm(formdata=None, prefix="consent"),
             data=data,
             counts=counts,
             can_delete=user.role in SELF_SERVICE_ROLES,
+            withdrawn=user.consent_withdrawn_at is not None,
             confirm_word=CONFIRM_WORD,
         ),
         status,
     )
 
 
+def _check_password(user: User, form: FlaskForm, render):
+    """The re-authentication a sensitive change asks for: None when the password is right, else the
+    page to answer with (the failed attempt is committed: it counts towards the login floor)."""
+    db = get_db()
+    try:
+        confirmed = accounts.confirm_password(db, user, form.password.data)
+    except accounts.LoginThrottled as exc:
+        db.rollback()
+        minutes = max(1, math.ceil(exc.retry_after / 60))
+        form.password.errors = [
+            _("Terlalu banyak percobaan yang gagal. Coba lagi dalam %(n)d menit.", n=minutes)
+        ]
+        page, _status = render(200)
+        return page, 429, {"Retry-After": str(exc.retry_after)}
+    if not confirmed:
+        db.commit()
+        form.password.errors = [_("Kata sandi sekarang salah.")]
+        return render(422)
+    return None
+
+
 @bp.get("/me/data")
 @login_required
 def personal_data_page():
     """What JakMentor holds about the person, the download, and the delete form."""
-    return _page(DeleteAccountForm())
+    return _page()
+
+
+@bp.post("/me/consent/withdraw")
+@roles(*SELF_SERVICE_ROLES)
+@limiter.limit("10 per hour", key_func=lambda: f"withdraw-consent:{current_user.id}")
+def withdraw_consent():
+    """Withdraw consent to processing for matching, after the password (UU PDP)."""
+    user = _me()
+    form = WithdrawConsentForm(prefix="withdraw")
+
+    def render(status: int):
+        return _page(status=status, withdraw_form=form)
+
+    if not form.validate_on_submit():
+        return render(422)
+    refused = _check_password(user, form, render)
+    if refused is not None:
+        return refused
+    db = get_db()
+    consent.withdraw_consent(db, user)
+    db.commit()
+    flash(
+        _(
+            "Persetujuan Anda telah ditarik. Anda tidak lagi ikut pencocokan dan penjadwalan sesi. "
+            "Anda dapat memberikan persetujuan lagi kapan saja di halaman ini."
+        ),
+        "success",
+    )
+    return redirect(url_for("account.personal_data_page"))
+
+
+@bp.post("/me/consent/give")
+@roles(*SELF_SERVICE_ROLES)
+def give_consent():
+    """Give consent to the current privacy notice (again, or for the first time on a staff-made account)."""
+    user = _me()
+    form = GiveConsentForm(prefix="consent")
+    if not form.validate_on_submit():
+        if not form.consent.data:
+            form.consent.errors = [_("Centang persetujuan untuk melanjutkan.")]
+        return _page(status=422, consent_form=form)
+    db = get_db()
+    consent.give_consent(db, user, notice_version=PRIVACY_NOTICE_VERSION)
+    db.commit()
+    flash(_("Terima kasih. Persetujuan Anda tercatat; Anda ikut pencocokan lagi."), "success")
+    return redirect(url_for("account.personal_data_page"))
 
 
 @bp.get("/me/data.json")
@@ -94,21 +185,10 @@ def delete_account():
     if form.confirm.data.strip().upper() != CONFIRM_WORD:
         form.confirm.errors = [_("Ketik %(word)s untuk memastikan.", word=CONFIRM_WORD)]
         return _page(form, 422)
+    refused = _check_password(user, form, lambda status: _page(form, status))
+    if refused is not None:
+        return refused
     db = get_db()
-    try:
-        confirmed = accounts.confirm_password(db, user, form.password.data)
-    except accounts.LoginThrottled as exc:
-        db.rollback()
-        minutes = max(1, math.ceil(exc.retry_after / 60))
-        form.password.errors = [
-            _("Terlalu banyak percobaan yang gagal. Coba lagi dalam %(n)d menit.", n=minutes)
-        ]
-        page, _status = _page(form)
-        return page, 429, {"Retry-After": str(exc.retry_after)}
-    if not confirmed:
-        db.commit()  # the failed attempt counts towards the account's login floor
-        form.password.errors = [_("Kata sandi sekarang salah.")]
-        return _page(form, 422)
     personal_data.delete_account(db, user)
     db.commit()
     logout_user()

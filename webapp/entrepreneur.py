@@ -32,7 +32,7 @@ from models import Entrepreneur, Role, User
 from webapp import journey_text as text
 from webapp.access import roles
 from webapp.database import get_db
-from webapp.services import accounts, journeys, mentorship, profiles
+from webapp.services import accounts, consent, journeys, mentorship, profiles
 from webapp.services.errors import InvalidInput, NotFound, ServiceError
 from webapp.suggestion_cache import mentor_pools
 
@@ -348,6 +348,9 @@ def _step_fields(step: str) -> set[str]:
 
 
 def _complete_profile_or_redirect(db):
+    if consent.has_withdrawn(current_user.user):  # no matching after a withdrawal (UU PDP)
+        flash(text.service_message(consent.ConsentWithdrawn()), "info")
+        return None, redirect(url_for("account.personal_data_page"))
     row = _profile(db)
     if row is None or not row.profile_complete:
         flash(_("Lengkapi profil usaha Anda dulu agar kami dapat mencarikan mentor."), "info")

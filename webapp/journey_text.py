@@ -73,6 +73,9 @@ def service_message(exc: ServiceError, *, mentor: bool = False) -> str:
         "match_not_active": _("Pendampingan ini sudah berakhir."),
         "bad_reason": _("Pilih alasan dari daftar."),
         "bad_rating": _("Nilai antara 1 dan 5."),
+        "consent_withdrawn": _(
+            "Anda telah menarik persetujuan pemrosesan data, jadi Anda tidak ikut pencocokan. Berikan persetujuan lagi di halaman Data pribadi saya untuk melanjutkan."
+        ),
     }
     if mentor and exc.code == "already_matched":
         return _("Wirausaha ini baru saja mendapat mentor lain. Permintaannya sudah ditutup.")
@@ -138,6 +141,9 @@ def paused_reason(code: str | None) -> str:
         "paused_by_mentor": _("Anda sendiri yang menjeda profil."),
         "unanswered_requests": _(
             "Profil dijeda otomatis karena beberapa permintaan tidak dijawab dalam 7 hari."
+        ),
+        "consent_withdrawn": _(
+            "Profil dijeda karena Anda menarik persetujuan pemrosesan data. Berikan persetujuan lagi di halaman Data pribadi saya untuk aktif kembali."
         ),
     }.get(code or "", _("Profil dijeda oleh staf program."))
 

@@ -177,7 +177,12 @@ def _set_paused(paused: bool):
     db = get_db()
     mentor = _require_mentor(db)
     _csrf_ok(FlaskForm())
-    mentorship.set_paused(db, mentor, paused, actor_id=current_user.id)
+    try:
+        mentorship.set_paused(db, mentor, paused, actor_id=current_user.id)
+    except ServiceError as exc:  # consent withdrawn: resuming waits for consent given again
+        db.rollback()
+        flash(text.service_message(exc, mentor=True), "error")
+        return redirect(url_for("account.personal_data_page"))
     db.commit()
     flash(
         _("Profil dijeda: Anda tidak menerima permintaan baru.")

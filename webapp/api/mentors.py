@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from flask_login import current_user
+
 from models import Role
 from webapp.access import login_required, roles
 from webapp.api import API_PREFIX
 from webapp.api.callers import ID, current_entrepreneur
 from webapp.api.errors import AUTHENTICATED_ERRORS, api_blueprint, documented
 from webapp.api.schemas import PublicMentorSchema, SuggestionQuerySchema, SuggestionSchema
-from webapp.database import get_db
-from webapp.services import directory, suggestions
+from webapp.database import get_db, read_only
+from webapp.services import consent, directory, suggestions
 from webapp.services.mentorship import reasons_json
 from webapp.suggestion_cache import mentor_pools
 
@@ -34,12 +36,17 @@ def public_mentor(mentor) -> dict:
 
 
 @blp.route("/suggestions")
+@read_only
 @roles(Role.ENTREPRENEUR)
 @documented(blp, *AUTHENTICATED_ERRORS, 409)
 @blp.arguments(SuggestionQuerySchema, location="query")
 @blp.response(200, SuggestionSchema(many=True))
 def suggestions_for_me(query):
-    """The best mentors with a free place for the calling entrepreneur, with the reasons."""
+    """The best mentors with a free place for the calling entrepreneur, with the reasons.
+
+    409 ``consent_withdrawn`` when the caller has withdrawn consent to processing for matching.
+    """
+    consent.require_consent(current_user.user)
     found = suggestions.suggest_mentors(get_db(), current_entrepreneur(), **query, pools=mentor_pools())
     return [
         {
@@ -53,6 +60,7 @@ def suggestions_for_me(query):
 
 
 @blp.route(f"/<{ID}:mentor_id>")
+@read_only
 @login_required
 @documented(blp, *AUTHENTICATED_ERRORS)
 @blp.response(200, PublicMentorSchema)

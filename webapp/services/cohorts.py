@@ -31,6 +31,7 @@ from matching.scoring import MatchScorer
 from models import CohortRun, Entrepreneur, Match, MatchRequest, Mentor, utcnow
 from webapp.services import audit, notifications
 from webapp.services.adapters import to_entrepreneur, to_mentor
+from webapp.services.consent import in_matching
 from webapp.services.errors import Conflict, InvalidInput, NotFound
 from webapp.services.mentorship import REJECT_REASONS, _log_change, matching_history, reasons_json
 from webapp.services.suggestions import score_pair, why_not
@@ -69,7 +70,7 @@ def places_left(mentor: Mentor, reserved: dict[int, int]) -> int:
 def _open_mentors(db: Session, reserved: dict[int, int]) -> list[tuple[Mentor, int]]:
     mentors = db.scalars(
         select(Mentor)
-        .where(Mentor.paused.is_(False), Mentor.active_count < Mentor.capacity)
+        .where(Mentor.paused.is_(False), Mentor.active_count < Mentor.capacity, in_matching(Mentor.user_id))
         .order_by(Mentor.id)
     )
     return [(m, left) for m in mentors if (left := places_left(m, reserved)) > 0]
@@ -86,13 +87,15 @@ def _as_profile(mentor: Mentor, left: int):
 def waiting_entrepreneurs(
     db: Session, *, kota: str | None = None, kecamatan: str | None = None, sector: str | None = None
 ) -> list[Entrepreneur]:
-    """Entrepreneurs with a complete profile, no active mentorship and no open request, by filter."""
+    """Entrepreneurs with a complete profile, no active mentorship and no open request, by filter
+    (never anyone who withdrew consent)."""
     matched = select(Match.entrepreneur_id).where(Match.status == "active")
     asking = select(MatchRequest.entrepreneur_id).where(MatchRequest.status.in_(("draft", "pending")))
     stmt = select(Entrepreneur).where(
         Entrepreneur.profile_complete.is_(True),
         Entrepreneur.id.not_in(matched),
         Entrepreneur.id.not_in(asking),
+        in_matching(Entrepreneur.user_id),
     )
     if kota:
         stmt = stmt.where(Entrepreneur.kecamatan_code.like(f"{kota}.%"))

@@ -19,8 +19,18 @@ from sqlalchemy.orm import Session
 
 from matching.explain import Reason
 from matching.profiles import HistoryRecord
-from models import AuditLog, Entrepreneur, Match, MatchRequest, Mentor, PasProgress, StatusChange, utcnow
-from webapp.services import notifications
+from models import (
+    AuditLog,
+    Entrepreneur,
+    Match,
+    MatchRequest,
+    Mentor,
+    PasProgress,
+    StatusChange,
+    User,
+    utcnow,
+)
+from webapp.services import consent, notifications
 from webapp.services.errors import Conflict, InvalidInput, NotFound
 from webapp.services.mentor_pool import MentorPools
 from webapp.services.suggestions import score_pair, why_not
@@ -142,6 +152,8 @@ def request_mentor(
     pools: MentorPools | None = None,
 ) -> MatchRequest:
     """An entrepreneur asks a mentor; refused when matched already, at 3 open requests, or infeasible."""
+    if entrepreneur.user_id is not None:
+        consent.require_consent(db.get(User, entrepreneur.user_id))
     mentor = db.get(Mentor, mentor_id)
     if mentor is None:
         raise NotFound("mentor_not_found", "no such mentor")
@@ -322,7 +334,12 @@ def decline_request(
 def set_paused(
     db: Session, mentor: Mentor, paused: bool, *, reason: str | None = None, actor_id: int | None = None
 ) -> Mentor:
-    """Pause (no new mentees, no suggestions) or resume a mentor."""
+    """Pause (no new mentees, no suggestions) or resume a mentor.
+
+    A mentor who withdrew consent cannot resume (``ConsentWithdrawn``) until they give it again.
+    """
+    if not paused and mentor.user_id is not None:
+        consent.require_consent(db.get(User, mentor.user_id))
     before = {"paused": mentor.paused, "paused_reason": mentor.paused_reason}
     mentor.paused = paused
     mentor.paused_reason = (reason or "paused_by_mentor") if paused else None

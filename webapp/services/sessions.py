@@ -57,7 +57,7 @@ from models import (
     User,
     utcnow,
 )
-from webapp.services import notifications
+from webapp.services import consent, notifications
 from webapp.services.adapters import to_entrepreneur, to_mentor, to_room
 from webapp.services.errors import Conflict, InvalidInput, NotFound
 
@@ -290,6 +290,25 @@ def _unplaced_json(match: Match, item) -> dict:
 # --- the weekly run -------------------------------------------------------------------------------
 
 
+def weekly_candidates(db: Session, monday: dt.date) -> list[Match]:
+    """The weekly job's candidates: active mentorships due in the week of ``monday``, leaving out
+    every mentorship of someone who withdrew consent (UU PDP: no processing after a withdrawal)."""
+    _, sunday_end = _week_bounds(week_monday(monday))
+    return [
+        m
+        for m in db.scalars(
+            select(Match)
+            .where(
+                Match.status == "active",
+                Match.started_at < sunday_end.astimezone(dt.UTC),
+                *consent.matches_in_matching(),
+            )
+            .order_by(Match.id)
+        )
+        if is_due(m, monday)
+    ]
+
+
 def propose_sessions_for_week(
     db: Session,
     week_start: dt.date,
@@ -319,16 +338,7 @@ def propose_sessions_for_week(
         log.info("proposals for %s: already done", week_label(monday))
         return ProposalRun("already_done", monday)
 
-    _, sunday_end = _week_bounds(monday)
-    matches = [
-        m
-        for m in db.scalars(
-            select(Match)
-            .where(Match.status == "active", Match.started_at < sunday_end.astimezone(dt.UTC))
-            .order_by(Match.id)
-        )
-        if is_due(m, monday)
-    ]
+    matches = weekly_candidates(db, monday)
     have = set(db.scalars(select(MentoringSession.match_id).where(MentoringSession.week_start == monday)))
     skipped = sum(1 for m in matches if m.id in have)
     matches = [m for m in matches if m.id not in have]
