@@ -102,11 +102,7 @@ def _load_user(token: str) -> LoginUser | None:
     if found is None:
         return None
     record, user = found
-    if (
-        user.session_version != int(version)
-        or not user.is_active
-        or user.deleted_at is not None
-    ):
+    if user.session_version != int(version) or not user.is_active or user.deleted_at is not None:
         return None
     if login_sessions.touch(db, record):
         db.commit()  # last use, in its own short transaction before the request's work
@@ -145,6 +141,18 @@ class RegisterForm(FlaskForm):
     consent = BooleanField(
         _l("Saya telah membaca pemberitahuan privasi dan setuju data saya diproses untuk pencocokan mentor."),
         validators=[DataRequired()],
+    )
+    #: UU PDP: children's data needs a parent's consent, so people under 18 cannot register themselves.
+    adult = BooleanField(
+        _l("Saya berusia 18 tahun atau lebih."),
+        validators=[
+            DataRequired(
+                message=_l(
+                    "Pendaftaran mandiri hanya untuk usia 18 tahun ke atas. Jika Anda belum 18 tahun, "
+                    "hubungi staf program: pendaftaran memerlukan persetujuan orang tua atau wali."
+                )
+            )
+        ],
     )
 
 
@@ -265,6 +273,8 @@ def register():
                 locale=session.get("lang", "id"),
                 consent=True,
                 notice_version=PRIVACY_NOTICE_VERSION,
+                consent_channel="web_registration",
+                adult_confirmed=True,
             )
         except ServiceError as exc:
             db.rollback()

@@ -20,6 +20,7 @@ def _register(client, **kw):
         "email": "siti@example.id",
         "password": "nasi-uduk-betawi-enak",
         "consent": "y",
+        "adult": "y",
     }
     data.update(kw)
     return client.post("/register", data=data)
@@ -40,6 +41,28 @@ def test_register_without_consent_is_refused(client, db):
     response = _register(client, consent="")
     assert response.status_code == 422
     assert db.scalar(select(User).where(User.email == "siti@example.id")) is None
+
+
+def test_register_records_the_purposes_and_channel_of_the_consent(client, db):
+    assert _register(client).status_code == 302
+    user = db.scalar(select(User).where(User.email == "siti@example.id"))
+    assert user.privacy_consent_purposes == ["matching", "sessions", "programme_statistics"]
+    assert user.privacy_consent_channel == "web_registration"
+    assert user.consent_withdrawn_at is None
+
+
+@pytest.mark.parametrize("role", ["entrepreneur", "mentor"])
+def test_register_without_confirming_18_or_older_is_refused_with_the_reason(client, db, role):
+    response = _register(client, role=role, adult="")
+    assert response.status_code == 422
+    assert "hanya untuk usia 18 tahun ke atas" in response.get_data(as_text=True)
+    assert db.scalar(select(User).where(User.email == "siti@example.id")) is None
+
+
+def test_register_records_when_the_person_confirmed_being_18_or_older(client, db):
+    assert _register(client).status_code == 302
+    user = db.scalar(select(User).where(User.email == "siti@example.id"))
+    assert user.adult_confirmed_at is not None
 
 
 @pytest.mark.parametrize(
