@@ -1,4 +1,4 @@
-"""Error pages (HTML for people, JSON for the API) and the mapping of database outages to 503."""
+"""Error pages (HTML for people, JSON for the API), database outages as 503, lost-update races as 409."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from flask import Flask, Response, g, jsonify, render_template, request
 from flask.globals import request_ctx
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -71,14 +72,19 @@ def register(app: Flask) -> None:
         return render_template("error.html", code=503, title=_titles()[503]), 503, {"Retry-After": "30"}
 
     @app.errorhandler(IntegrityError)
-    def _conflict(exc: IntegrityError):
+    @app.errorhandler(StaleDataError)
+    def _conflict(exc: IntegrityError | StaleDataError):
         _discard_transaction()
         # A database constraint refused a write that raced with another one (a place taken, a
-        # duplicate): nothing was written, and the person can look again and retry.
-        log.warning(
-            "write refused by a database constraint: %s",
-            type(exc.orig).__name__ if exc.orig else "IntegrityError",
-        )
+        # duplicate), or a row was saved by someone else after this request read it (its version
+        # moved on: a lost update refused): nothing was written, and the person can look again.
+        if isinstance(exc, StaleDataError):
+            log.warning("edit refused: the row changed since it was read (stale version)")
+        else:
+            log.warning(
+                "write refused by a database constraint: %s",
+                type(exc.orig).__name__ if exc.orig else "IntegrityError",
+            )
         if _wants_json():
             return jsonify(
                 code=409, status="Conflict", message="the data changed meanwhile; reload and try again"

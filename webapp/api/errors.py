@@ -15,6 +15,7 @@ from flask import Response, jsonify, request
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from webapp.services.errors import ServiceError
@@ -148,6 +149,13 @@ def _constraint_conflict(exc: IntegrityError):
     return envelope_response(409, "The data changed meanwhile; reload and try again.", reason="conflict")
 
 
+def _stale_edit(exc: StaleDataError):
+    # The row was saved by someone else after this request read it (its version moved on): the
+    # flush wrote nothing, and the teardown rolls the rest of the request back.
+    log.warning("api: edit refused: the row changed since it was read (stale version)")
+    return envelope_response(409, "The data changed meanwhile; reload and try again.", reason="conflict")
+
+
 def _unexpected_error(exc: Exception):
     log.exception("api: unhandled error on %s %s", request.method, request.path)
     return envelope_response(500, "Unexpected error; it has been logged.")
@@ -161,6 +169,7 @@ def api_blueprint(name: str, import_name: str, *, url_prefix: str, description: 
     blp.register_error_handler(ValidationError, _validation_error)
     blp.register_error_handler(OperationalError, _database_unavailable)
     blp.register_error_handler(IntegrityError, _constraint_conflict)
+    blp.register_error_handler(StaleDataError, _stale_edit)
     blp.register_error_handler(Exception, _unexpected_error)
     return blp
 
