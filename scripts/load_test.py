@@ -17,12 +17,14 @@ import http.client
 import json
 import os
 import re
+import resource
 import secrets
 import shutil
 import signal
 import subprocess  # nosec B404 # starts our own venv binaries (flask, gunicorn, locust) with argument lists
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -243,6 +245,58 @@ class Server:
             self.proc.wait(5)
 
 
+class CpuMeter:
+    """CPU seconds used during a run by the web server's processes and the database's backends.
+
+    CPU time, unlike latency, hardly depends on what else the machine runs, so these figures
+    compare runs on a busy machine. A sampler thread reads ``/proc`` every half second and keeps
+    each process's last reading, so backends and workers that end during the run still count
+    (a reaped worker's time also shows in the master's children's time).
+    """
+
+    TICK = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, group: int, database: str):
+        self.group, self.database = group, database
+        self.base: dict[tuple[str, int], float] = {}
+        self.last: dict[tuple[str, int], float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _read(self) -> dict[tuple[str, int], float]:
+        seen: dict[tuple[str, int], float] = {}
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            with suppress(OSError):
+                stat = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
+                used = sum(int(x) for x in stat[11:15]) / self.TICK  # utime stime cutime cstime
+                if int(stat[2]) == self.group:
+                    seen["web", int(entry.name)] = used
+                elif f" {self.database} " in Path(entry.path, "cmdline").read_bytes().decode(errors="replace"):
+                    seen["database", int(entry.name)] = used
+        return seen
+
+    def start(self) -> None:
+        self.base = self._read()
+        self.last = dict(self.base)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            self.last.update(self._read())
+
+    def stop(self) -> dict[str, float]:
+        """Seconds per side since ``start``."""
+        self._stop.set()
+        self._thread.join()
+        self.last.update(self._read())
+        out = {"web": 0.0, "database": 0.0}
+        for key, used in self.last.items():
+            out[key[0]] += used - self.base.get(key, 0.0)
+        return out
+
+
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -291,8 +345,8 @@ def login_everyone(url: str, accounts: dict, path: Path) -> None:
     path.chmod(0o600)
 
 
-def run_locust(url: str, args, accounts_file: Path, out_prefix: Path) -> list[dict]:
-    """A headless locust run against ``url``; its per-endpoint rows from the CSV."""
+def run_locust(url: str, args, accounts_file: Path, out_prefix: Path) -> tuple[list[dict], float]:
+    """A headless locust run against ``url``; its per-endpoint rows from the CSV and its CPU seconds."""
     env = {
         **os.environ,
         "LOAD_ACCOUNTS": str(accounts_file),
@@ -303,8 +357,11 @@ def run_locust(url: str, args, accounts_file: Path, out_prefix: Path) -> list[di
     cmd = [str(BIN / "locust"), "-f", str(ROOT / "scripts" / "load_locustfile.py"), "--headless",
            "-u", str(args.users), "-r", str(spawn), "-t", f"{args.seconds}s", "--host", url,
            "--csv", str(out_prefix), "--only-summary", "--stop-timeout", "10", "--loglevel", "WARNING"]  # fmt: skip
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(cmd, env=env, cwd=ROOT, timeout=args.seconds + 120, check=False,  # nosec B603 # our venv's locust, no shell
                    stdout=subprocess.DEVNULL, stderr=(out_prefix.parent / f"{out_prefix.name}-locust.log").open("wb"))  # fmt: skip
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     with open(f"{out_prefix}_stats.csv", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     failures = Path(f"{out_prefix}_failures.csv")
@@ -312,7 +369,7 @@ def run_locust(url: str, args, accounts_file: Path, out_prefix: Path) -> list[di
         with failures.open(encoding="utf-8") as f:
             for row in csv.DictReader(f):
                 print(f"  failure x{row['Occurrences']}: {row['Name']}: {row['Error'][:200]}")
-    return rows
+    return rows, cpu
 
 
 def measure(
@@ -332,7 +389,13 @@ def measure(
         login_everyone(server.url, accounts, accounts_file)
         print(f"{kind}: ready on {server.url}, {len(accounts['entrepreneurs']) + len(accounts['staff'])} logins "
               f"in {time.perf_counter() - t0:.1f} s; {args.users} users at {args.rate:.0f} requests/s for {args.seconds} s")  # fmt: skip
-        rows = run_locust(server.url, args, accounts_file, work / kind)
+        meter = CpuMeter(server.proc.pid, name)
+        meter.start()
+        rows, locust_cpu = run_locust(server.url, args, accounts_file, work / kind)
+        cpu = {**meter.stop(), "load generator": locust_cpu}
+        done = int(_num(next((r for r in rows if r["Name"] == "Aggregated"), {}), "Request Count")) or 1
+        print(f"  {kind}: CPU during the run: "
+              + ", ".join(f"{side} {sec:.1f} s ({1000 * sec / done:.1f} ms per request)" for side, sec in cpu.items()))  # fmt: skip
     finally:
         server.stop()
     invariants = check_invariants(args.admin_dsn, name)
