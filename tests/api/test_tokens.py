@@ -145,3 +145,42 @@ class TestCsrf:
             "/api/v1/requests", json=body, headers=world.headers("entrepreneur")
         )
         assert response.status_code == 201
+
+
+def test_a_token_records_its_last_use_at_most_every_few_minutes_and_commits_nothing_else(app, world, db):
+    """The first call records the use; the next calls within the interval write and commit nothing."""
+    from sqlalchemy import event
+
+    from webapp.services import api_tokens
+
+    token = world.tokens["mentor"]
+    row = db.scalar(select(ApiToken).where(ApiToken.token_hash == api_tokens.hash_token(token)))
+    assert row.last_used_at is None
+    client = app.test_client()
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
+    db.expire_all()
+    first = db.get(ApiToken, row.id).last_used_at
+    assert first is not None
+
+    ended: list[str] = []
+    writes: list[str] = []
+
+    def on_commit(*_args):  # the test's sessions commit by releasing a savepoint
+        ended.append("commit")
+
+    def on_statement(_conn, _cursor, statement, *_args):
+        if not statement.lstrip().upper().startswith(("SELECT", "SAVEPOINT", "RELEASE", "ROLLBACK")):
+            writes.append(statement)
+
+    bind = db.get_bind()
+    event.listen(bind, "release_savepoint", on_commit)
+    event.listen(bind, "before_cursor_execute", on_statement)
+    try:
+        for _ in range(3):
+            assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
+    finally:
+        event.remove(bind, "release_savepoint", on_commit)
+        event.remove(bind, "before_cursor_execute", on_statement)
+    assert writes == [] and ended == []
+    db.expire_all()
+    assert db.get(ApiToken, row.id).last_used_at == first

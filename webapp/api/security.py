@@ -15,7 +15,7 @@ from flask_login import current_user
 
 from webapp.api.errors import envelope_response
 from webapp.auth import LoginUser
-from webapp.database import get_db
+from webapp.database import get_db, intend_to_write
 from webapp.extensions import csrf, login_manager
 from webapp.services import api_tokens
 
@@ -53,13 +53,14 @@ def install(app: Flask, prefix: str) -> None:
         scheme, _sep, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return envelope_response(401, "Use 'Authorization: Bearer <token>' with a personal API token.")
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            intend_to_write()  # this hook runs before the one that declares it for a POST
         db = get_db()
         user = api_tokens.user_for_token(db, token.strip())
         if user is None:
             db.rollback()
             log.info("api: unknown or revoked token from %s", request.remote_addr)
             return envelope_response(401, "The token is unknown or revoked.")
-        db.commit()  # the token's last use, in its own short transaction before the request's work
         # Flask-Login's own way of setting the request's user (what login_user does, minus the session).
         login_manager._update_request_context_with_user(LoginUser(user))
         g.api_auth = "token"

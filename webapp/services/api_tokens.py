@@ -8,7 +8,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from models import ApiToken, User, utcnow
@@ -84,15 +84,17 @@ def revoke_token(db: Session, user_id: int, token_id: int) -> ApiToken:
 def user_for_token(db: Session, plain: str, *, now: dt.datetime | None = None) -> User | None:
     """The active user a usable token belongs to, or None (unknown, revoked, or the account is gone).
 
-    Refreshes ``last_used_at`` when it is older than ``TOUCH_INTERVAL``; the caller commits.
+    Refreshes ``last_used_at`` when it is older than ``TOUCH_INTERVAL`` and then commits that, in
+    its own short transaction before the request's work; otherwise it writes nothing and leaves
+    the transaction to the caller (an API call costs one statement, not a commit each time).
     """
     if not plain.startswith(TOKEN_PREFIX) or len(plain) > 200:
         return None
-    token = db.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(plain)))
-    if token is None or token.revoked_at is not None:
+    row = db.execute(_TOKEN_WITH_USER, {"hash": hash_token(plain)}).first()
+    if row is None:
         return None
-    user = db.get(User, token.user_id)
-    if user is None or not user.is_active or user.deleted_at is not None:
+    token, user = row
+    if token.revoked_at is not None or not user.is_active or user.deleted_at is not None:
         return None
     now = now or utcnow()
     if token.last_used_at is None or token.last_used_at < now - TOUCH_INTERVAL:
@@ -102,4 +104,13 @@ def user_for_token(db: Session, plain: str, *, now: dt.datetime | None = None) -
             .values(last_used_at=now)
             .execution_options(synchronize_session="fetch")
         )
+        db.commit()
     return user
+
+
+#: Built once: every API call with a token runs it.
+_TOKEN_WITH_USER = (
+    select(ApiToken, User)
+    .join(User, User.id == ApiToken.user_id)
+    .where(ApiToken.token_hash == bindparam("hash"))
+)
