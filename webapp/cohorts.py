@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from matching import reference
 from models import MatchRequest, Role
 from webapp.access import roles
-from webapp.database import get_db
+from webapp.database import get_db, read_only
 from webapp.model_store import current_scorer, model_dir
 from webapp.services import cohorts
 from webapp.services.errors import NotFound, ServiceError
@@ -133,6 +133,7 @@ def _back(run_id: int):
 
 
 @bp.route("", methods=["GET", "POST"])
+@read_only  # the GET (a POST keeps its transaction)
 @roles(Role.STAFF)
 def index():
     """The cohort runs, newest first, and the form to run a new one."""

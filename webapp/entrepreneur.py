@@ -31,7 +31,7 @@ from matching.profiles import DAYS
 from models import Entrepreneur, Role, User
 from webapp import journey_text as text
 from webapp.access import roles
-from webapp.database import get_db
+from webapp.database import get_db, read_only
 from webapp.services import accounts, consent, journeys, mentorship, profiles
 from webapp.services.errors import InvalidInput, NotFound, ServiceError
 from webapp.suggestion_cache import mentor_pools
@@ -348,29 +348,44 @@ def _step_fields(step: str) -> set[str]:
 
 
 def _complete_profile_or_redirect(db):
-    if consent.has_withdrawn(current_user.user):  # no matching after a withdrawal (UU PDP)
-        flash(text.service_message(consent.ConsentWithdrawn()), "info")
-        return None, redirect(url_for("account.personal_data_page"))
+    withdrawn = _withdrawn_redirect()
+    if withdrawn:
+        return None, withdrawn
     row = _profile(db)
     if row is None or not row.profile_complete:
-        flash(_("Lengkapi profil usaha Anda dulu agar kami dapat mencarikan mentor."), "info")
-        return None, redirect(url_for("entrepreneur.wizard", step=profiles.next_entrepreneur_step(row)))
+        return None, _to_the_wizard(row)
     return row, None
 
 
+def _withdrawn_redirect():
+    """Where someone who withdrew consent goes instead of a matching page (UU PDP), else None."""
+    if consent.has_withdrawn(current_user.user):
+        flash(text.service_message(consent.ConsentWithdrawn()), "info")
+        return redirect(url_for("account.personal_data_page"))
+    return None
+
+
+def _to_the_wizard(row: Entrepreneur | None):
+    flash(_("Lengkapi profil usaha Anda dulu agar kami dapat mencarikan mentor."), "info")
+    return redirect(url_for("entrepreneur.wizard", step=profiles.next_entrepreneur_step(row)))
+
+
 @bp.get("/mentors")
+@read_only
 @roles(Role.ENTREPRENEUR)
 def suggestions():
     """The "Mentor untuk saya" page: mentors ranked for this entrepreneur, with the reasons."""
-    db = get_db()
-    row, redirect_to = _complete_profile_or_redirect(db)
-    if redirect_to:
-        return redirect_to
     online_only = request.args.get("online") == "1"
     same_kota = request.args.get("kota") == "1"
-    page = journeys.suggestions_page(
-        db, row, online_only=online_only, same_kota=same_kota, pools=mentor_pools()
+    withdrawn = _withdrawn_redirect()
+    if withdrawn:
+        return withdrawn
+    db = get_db()
+    row, page = journeys.my_suggestions_page(
+        db, _user(db), online_only=online_only, same_kota=same_kota, pools=mentor_pools()
     )
+    if page is None:
+        return _to_the_wizard(row)
     return render_template(
         "entrepreneur/suggestions.html",
         page=page,
@@ -384,6 +399,7 @@ def suggestions():
 
 
 @bp.get("/mentors/<int:mentor_id>")
+@read_only
 @roles(Role.ENTREPRENEUR)
 def mentor_profile(mentor_id: int):
     """A mentor's public profile (no contact details), every reason, and the request form."""

@@ -184,3 +184,14 @@ def test_a_token_records_its_last_use_at_most_every_few_minutes_and_commits_noth
     assert writes == [] and ended == []
     db.expire_all()
     assert db.get(ApiToken, row.id).last_used_at == first
+
+
+def test_a_post_with_a_token_leaves_no_write_intent_behind(app, world):
+    """The token check declares a POST's write intent before the usual hook; the request must end
+    with it undone, or the next request on this thread would take SQLite's write lock to read."""
+    from models.db import SQLITE_BEGIN
+
+    client = app.test_client()
+    response = client.post("/api/v1/me/tokens", json={"name": "ci"}, headers=bearer(world.tokens["staff"]))
+    assert response.status_code in (201, 403)
+    assert SQLITE_BEGIN.get() == ""

@@ -160,7 +160,7 @@ def test_suggestions_list_mentors_with_their_reasons_and_filters(client, db, me)
     assert online.id
 
 
-def test_suggestions_show_where_the_entrepreneur_stands_in_four_statements(client, db, me):
+def test_suggestions_show_where_the_entrepreneur_stands_in_three_statements(client, db, me):
     asked = [make_mentor(db, name=f"Mentor Diminta {n}") for n in range(2)]
     figures = make_mentor(db, name="Bu Angka", capacity=5)
     other = make_entrepreneur(db)
@@ -181,8 +181,8 @@ def test_suggestions_show_where_the_entrepreneur_stands_in_four_statements(clien
         page = client.get("/me/mentors").get_data(as_text=True)
     finally:
         event.remove(Engine, "before_cursor_execute", record)
-    # The login, the profile, where the entrepreneur stands, the ranked mentors: nothing more.
-    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 4
+    # The login; the profile with where the entrepreneur stands; the ranked mentors: nothing more.
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 3
     assert "Anda menunggu jawaban 2 dari maksimal 3 mentor." in page
     cards = {
         re.search(r">([^<>]+)</a></h2>", card).group(1): card

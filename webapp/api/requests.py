@@ -16,7 +16,7 @@ from webapp.api.schemas import (
     RequestQuerySchema,
     RequestSchema,
 )
-from webapp.database import get_db
+from webapp.database import get_db, read_only
 from webapp.services import directory, mentorship
 from webapp.suggestion_cache import mentor_pools
 
@@ -44,6 +44,7 @@ def create_request(body):
 
 
 @blp.route("", methods=["GET"])
+@read_only
 @roles(Role.ENTREPRENEUR, Role.MENTOR)
 @documented(blp, *AUTHENTICATED_ERRORS, 409)
 @blp.arguments(RequestQuerySchema, location="query")
