@@ -15,9 +15,10 @@ import itertools
 import json
 import os
 import random
+import time
 from pathlib import Path
 
-from locust import FastHttpUser, constant_throughput, task
+from locust import FastHttpUser, task
 
 ACCOUNTS = json.loads(Path(os.environ["LOAD_ACCOUNTS"]).read_text(encoding="utf-8"))
 RATE_PER_USER = float(os.environ.get("LOAD_RATE_PER_USER", "2"))
@@ -29,10 +30,30 @@ _next_user = itertools.count()
 EXPECTED_REFUSALS = {409}
 
 
+def poisson_throughput(rate: float):
+    """A ``wait_time`` that starts each user's tasks as a Poisson process of ``rate`` per second.
+
+    Independent people do not click in step. Locust's ``constant_throughput`` keeps every user on
+    the phase it started with, so users spawned together fire together: 50 users at 2 per second
+    sent bursts of about 16 requests at once every half second, and the run measured how long the
+    last of a burst waited for a worker rather than how the service answers a steady 100 per
+    second. Exponential gaps, counted from the planned start (not from the end of the last task),
+    keep the rate exact and make the arrivals of all users together a Poisson stream.
+    """
+
+    def wait_time(user) -> float:
+        now = time.monotonic()
+        planned = getattr(user, "_next_start", now) + user.rng.expovariate(rate)
+        user._next_start = planned
+        return max(0.0, planned - now)
+
+    return wait_time
+
+
 class Visitor(FastHttpUser):
     """One entrepreneur, a share of the hot mentors and one staff member, through a whole run."""
 
-    wait_time = constant_throughput(RATE_PER_USER)
+    wait_time = poisson_throughput(RATE_PER_USER)
 
     def on_start(self) -> None:
         """Take this user's identity (logged in by the driver before the run: no logins are measured)."""
@@ -41,7 +62,8 @@ class Visitor(FastHttpUser):
         self.entrepreneur_token = me["token"]
         self.entrepreneur_cookie = me["cookie"]
         self.staff_cookie = ACCOUNTS["staff"][n % len(ACCOUNTS["staff"])]["cookie"]
-        self.rng = random.Random(n)  # nosec B311 # picks load-test requests, not secrets
+        self.rng = random.Random(n)  # nosec B311 # picks load-test requests and gaps, not secrets
+        self._next_start = time.monotonic()
 
     def _api(self, method: str, path: str, token: str, name: str, **kw):
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
