@@ -188,6 +188,9 @@ def review(run_id: int):
         db, run_id, status=status, kecamatan=kecamatan, sort=sort, page=page_no, per_page=PER_PAGE
     )
     args = {"sort": sort, "status": status, "kecamatan": kecamatan, "page": page.page}
+    # Every row shows statuses and a reason menu: translate each label once per page, not per row.
+    status_labels = {s: status_label(s) for s in STATUSES}
+    reason_labels = {code: reject_reason_label(code) for code in REJECT_REASONS}
     return render_template(
         "cohorts/review.html",
         run=run,
@@ -198,8 +201,8 @@ def review(run_id: int):
         status=status,
         kecamatan=kecamatan,
         statuses=STATUSES,
-        status_label=status_label,
-        reject_reason_label=reject_reason_label,
+        status_label=lambda s: status_labels.get(s) or status_label(s),
+        reject_reason_label=lambda code: reason_labels.get(code) or reject_reason_label(code),
         reject_reasons=REJECT_REASONS,
         lang=_lang(),
         ref=reference,
