@@ -80,9 +80,12 @@ def _admin(dsn: str, *statements: str) -> None:
 
 
 def _url(dsn: str, name: str) -> str:
+    """The app's URL for database ``name`` on the server of ``dsn`` (a host, or a socket folder)."""
     parts = dict(kv.split("=", 1) for kv in dsn.split())
-    user = parts.get("user", "postgres")
-    return f"postgresql+psycopg://{user}@{parts.get('host', '127.0.0.1')}:{parts.get('port', '5432')}/{name}"
+    user, host = parts.get("user", "postgres"), parts.get("host", "127.0.0.1")
+    if host.startswith("/"):  # a Unix socket: no TCP stack on each round trip
+        return f"postgresql+psycopg://{user}@/{name}?host={host}&port={parts.get('port', '5432')}"
+    return f"postgresql+psycopg://{user}@{host}:{parts.get('port', '5432')}/{name}"
 
 
 def _flask(env: dict, *args: str, timeout: int = 600) -> None:
