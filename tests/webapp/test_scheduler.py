@@ -242,3 +242,84 @@ def test_the_cli_check_exits_1_while_the_week_is_overdue_on_a_frozen_clock(app, 
     sched.run_proposals(app, now=dt.datetime(2031, 3, 9, 18, tzinfo=WIB))
     fine = runner.invoke(args=["sessions", "check"])
     assert fine.exit_code == 0 and "ok" in fine.output
+
+
+def _serve(cmd: list[str], tmp_path, env_extra: dict, seconds: float, ready=None):
+    """Run a flask command with a hook that writes one file per process that starts a scheduler;
+    stop its whole process group after ``ready`` (or ``seconds``); the pids that started one."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import urllib.request
+    from pathlib import Path
+
+    hook = tmp_path / "hook"
+    hook.mkdir(exist_ok=True)
+    marks = tmp_path / "started"
+    marks.mkdir(exist_ok=True)
+    (hook / "sitecustomize.py").write_text(
+        "import os\n"
+        "from apscheduler.schedulers.base import BaseScheduler\n"
+        "_start = BaseScheduler.start\n"
+        "def start(self, *a, **k):\n"
+        f"    open(os.path.join({str(marks)!r}, str(os.getpid())), 'w').close()\n"
+        "    return _start(self, *a, **k)\n"
+        "BaseScheduler.start = start\n",
+        encoding="utf-8",
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(hook), os.environ.get("PYTHONPATH", "")]),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'dev.db'}",
+        "JAKMENTOR_ENV": "development",
+        **env_extra,
+    }
+    env.pop("TEST_DATABASE_URL", None)
+    flask = str(Path(sys.executable).parent / "flask")
+    subprocess.run(
+        [flask, "--app", "webapp", "db", "upgrade"], env=env, check=True, capture_output=True, timeout=120
+    )
+    proc = subprocess.Popen(  # nosec B603 # our venv's flask, fixed argv
+        [flask, "--app", "webapp", *cmd], env=env, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and proc.poll() is None:
+            if ready is None and any(marks.iterdir()):
+                time.sleep(1.0)  # a second start, if any, would come right after
+                break
+            if ready is not None:
+                try:
+                    with urllib.request.urlopen(ready, timeout=1) as r:  # nosec B310 # loopback test server
+                        if r.status == 200:
+                            time.sleep(1.0)  # the reloader's child is serving; give both a moment more
+                            break
+                except OSError:
+                    pass
+            time.sleep(0.3)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(15)
+    return sorted(p.name for p in marks.iterdir())
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_the_debug_server_with_its_reloader_starts_no_scheduler_and_the_scheduler_command_one(tmp_path):
+    """SCH-2: `flask run --debug` forks a reloader child; neither process may start a scheduler.
+    The scheduler runs only in `flask scheduler run`, and there exactly once."""
+    port = _free_port()
+    started = _serve(
+        ["run", "--debug", "--port", str(port)], tmp_path, {}, 60, ready=f"http://127.0.0.1:{port}/healthz"
+    )
+    assert started == []
+    started = _serve(["scheduler", "run"], tmp_path, {}, 60)
+    assert len(started) == 1
