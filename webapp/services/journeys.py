@@ -189,9 +189,9 @@ class _Standing:
 
     @classmethod
     def of(cls, values) -> _Standing:
-        count, newest, pending, match_id = values
+        top_id, newest, pending, match_id = values
         requested = dict(tuple(map(int, item.split(":"))) for item in pending.split(",")) if pending else {}
-        return cls(as_version(count, newest), requested, match_id)
+        return cls(as_version(top_id, newest), requested, match_id)
 
 
 def _suggestions(

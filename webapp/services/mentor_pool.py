@@ -3,7 +3,8 @@
 Suggestions and pair scores learn their bio text space from the mentor directory (every mentor,
 whatever their free places), so the mentor side does not depend on who asks: it is encoded once
 and each request encodes one entrepreneur and does one matrix-vector product. The cache checks
-one small aggregate query per request (mentor count and newest ``updated_at``); when that changes
+one small aggregate per request (highest mentor id and newest ``updated_at``, two index lookups,
+read with the page's other figures); when that changes
 it re-reads only the light columns, and re-encodes only when a profile really changed (a mentor
 taking a mentee changes free places, not the encoding).
 """
@@ -123,20 +124,25 @@ class MentorPool:
 
 
 def version_columns() -> tuple:
-    """The pool's version as two scalar subqueries (mentor count, newest ``updated_at``).
+    """The pool's version as two scalar subqueries (highest mentor id, newest ``updated_at``).
+
+    A new mentor raises the first, any change of a mentor the second (``updated_at`` is indexed, so
+    both are index lookups, not a scan). Mentors are never deleted, only anonymised (an update);
+    a row deleted by hand anyway stays in the pool until the next change, and its id finds no row
+    when the suggestions are read, so it is never shown.
 
     A page that needs other figures too selects these beside them, so that checking the cache
     costs no round trip of its own (see ``journeys.suggestions_page``).
     """
     return (
-        select(func.count(Mentor.id)).scalar_subquery(),
+        select(func.max(Mentor.id)).scalar_subquery(),
         select(func.max(Mentor.updated_at)).scalar_subquery(),
     )
 
 
-def as_version(count, newest) -> Version:
+def as_version(top_id, newest) -> Version:
     """The version from the two values ``version_columns`` gave."""
-    return int(count), newest
+    return int(top_id or 0), newest
 
 
 def _version(db: Session) -> Version:
