@@ -79,6 +79,13 @@ def _admin(dsn: str, *statements: str) -> None:
             conn.execute(sql)
 
 
+def _dsn_of(dsn: str, name: str) -> str:
+    """``dsn`` with its database replaced by ``name``."""
+    parts = dict(kv.split("=", 1) for kv in dsn.split())
+    parts["dbname"] = name
+    return " ".join(f"{k}={v}" for k, v in parts.items())
+
+
 def _url(dsn: str, name: str) -> str:
     """The app's URL for database ``name`` on the server of ``dsn`` (a host, or a socket folder)."""
     parts = dict(kv.split("=", 1) for kv in dsn.split())
@@ -111,6 +118,8 @@ def seed(args, env: dict, name: str) -> dict:
     _flask(dev, "db", "upgrade")
     _flask(dev, "demo", "load", "--entrepreneurs", str(args.entrepreneurs), "--mentors", str(args.mentors))
     accounts = make_accounts(url, args)
+    # Planner statistics, as a database in service has them (autovacuum would gather them later).
+    _admin(_dsn_of(args.admin_dsn, name), "ANALYZE")
     print(
         f"seeded {args.entrepreneurs:,} entrepreneurs x {args.mentors:,} mentors in {time.perf_counter() - t0:.0f} s"
     )
