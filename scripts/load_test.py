@@ -262,8 +262,8 @@ class CpuMeter:
 
     CPU time, unlike latency, hardly depends on what else the machine runs, so these figures
     compare runs on a busy machine. A sampler thread reads ``/proc`` every half second and keeps
-    each process's last reading, so backends and workers that end during the run still count
-    (a reaped worker's time also shows in the master's children's time).
+    each process's last reading, so backends and workers that end during the run still count (up
+    to their last half second). Children's times are not added: a recycled worker would count twice.
     """
 
     TICK = os.sysconf("SC_CLK_TCK")
@@ -282,7 +282,7 @@ class CpuMeter:
                 continue
             with suppress(OSError):
                 stat = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
-                used = sum(int(x) for x in stat[11:15]) / self.TICK  # utime stime cutime cstime
+                used = (int(stat[11]) + int(stat[12])) / self.TICK  # utime + stime of the process itself
                 if int(stat[2]) == self.group:
                     seen["web", int(entry.name)] = used
                 elif f" {self.database} " in Path(entry.path, "cmdline").read_bytes().decode(errors="replace"):
