@@ -94,6 +94,26 @@ def test_an_entrepreneur_who_edits_the_profile_is_ranked_by_the_new_profile(db, 
         encoded.blocks["sector"][0, 0] = 5.0
 
 
+def test_a_ranking_is_made_once_per_profile_filters_and_pool_version(db, world, monkeypatch):
+    from webapp.services import suggestions
+
+    calls = []
+    real = suggestions.rank_arrays
+    monkeypatch.setattr(suggestions, "rank_arrays", lambda *a, **k: calls.append(1) or real(*a, **k))
+    pools = MentorPools()
+    e = world[4]
+    first = suggest_mentors(db, e, pools=pools)
+    assert _view(suggest_mentors(db, e, pools=pools)) == _view(first) and len(calls) == 1
+    suggest_mentors(db, e, pools=pools, online_only=True)  # other filters: another ranking
+    assert len(calls) == 2
+    top = db.get(Mentor, first[0].mentor.id)  # a change of any mentor: a new version, ranked anew
+    top.active_count = top.capacity
+    db.flush()
+    after = suggest_mentors(db, e, pools=pools)
+    assert len(calls) == 3 and top.id not in [s.mentor.id for s in after]
+    assert _view(after) == _view(suggest_mentors(db, e))
+
+
 def test_a_new_mentor_is_scored_at_once(db, world):
     from tests.factories import make_mentor
 

@@ -57,6 +57,9 @@ class MentorPool:
     #: Entrepreneur profiles encoded against this pool's encoder (shared by the refreshed copies of
     #: the pool, which keep the encoder): someone paging through suggestions is encoded once.
     encoded: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
+    #: Rankings made against this version of the pool (``suggestions.rank_mentors``); a refreshed
+    #: pool is another version and starts with none.
+    ranked: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     def index_of(self, mentor_id: int) -> int | None:
         """The position of a mentor (database id) in the pool, or None."""
@@ -224,6 +227,7 @@ def _refreshed(db: Session, pool: MentorPool, version: Version) -> MentorPool:
         free=np.array([m.free_capacity for m in people], dtype=np.int64),
         stamps=tuple(r.updated_at for r in light),
         version=version,
+        ranked={},
     )
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from matching.explain import Reason
 from matching.features import pair_features
 from matching.profiles import HistoryRecord
-from matching.ranking import MatchProblem, explain_exclusions, pair_reasons, rank_arrays
+from matching.ranking import explain_exclusions, pair_reasons, rank_arrays
 from models import Entrepreneur, Mentor
 from webapp.services.adapters import to_entrepreneur, to_mentor
 from webapp.services.mentor_pool import MentorPools, Version, build_pool, pool_for
@@ -30,28 +30,24 @@ class MentorSuggestion:
 
 @dataclass(frozen=True)
 class Ranked:
-    """The ranking before the mentors' rows are read: pool positions, database ids and scores, best first."""
+    """The ranking before the mentors' rows are read: pool positions, database ids, scores and the
+    reasons, best first."""
 
-    problem: MatchProblem
     positions: tuple[int, ...]
     ids: tuple[int, ...]
     scores: tuple[float, ...]
+    reasons: tuple[tuple[Reason, ...], ...]
 
     def suggestions(self, rows: Mapping[int, Mentor]) -> list[MentorSuggestion]:
-        """The suggestions with each mentor's row and reasons (mentors missing from ``rows`` are left out)."""
-        if not self.positions:
-            return []
-        p = self.problem
-        features = pair_features(
-            p.ents, p.ments, np.zeros(len(self.positions), dtype=np.int64), np.array(self.positions)
-        )
+        """The suggestions with each mentor's row (mentors missing from ``rows`` are left out)."""
         return [
-            MentorSuggestion(n, rows[mid], s, pair_reasons(p, 0, j, features[k]))
-            for k, (n, j, mid, s) in enumerate(
-                zip(range(1, len(self.ids) + 1), self.positions, self.ids, self.scores, strict=True)
-            )
+            MentorSuggestion(n, rows[mid], s, why)
+            for n, (mid, s, why) in enumerate(zip(self.ids, self.scores, self.reasons, strict=True), start=1)
             if mid in rows
         ]
+
+
+RANKED_KEEP = 4096  # rankings a pool keeps (a few hundred bytes each)
 
 
 def rank_mentors(
@@ -71,21 +67,35 @@ def rank_mentors(
     The bio text space is learned from all mentors (see ``mentor_pool``); ``pools`` is a per-process
     cache of that encoding (the web app holds one), without which it is built for this call. Both
     give the same ranking. ``version``: the pool's version when the caller has read it already.
+
+    With the default scorer, a pool keeps the rankings it made: the same profile with the same
+    filters is ranked once per pool version (any change of any mentor makes a new version, whose
+    pool starts with none), so someone paging back to their suggestions costs no ranking.
     """
     pool = pool_for(db, pools, history, version)
-    problem = pool.problem(
-        to_entrepreneur(entrepreneur), scorer, online_only=online_only, same_kota=same_kota
-    )
-    if len(problem.group_mentors[0]) == 0:
-        return Ranked(problem, (), (), ())
-    _rows, picked, scores = rank_arrays(problem, top, workers=1)
-    ranked = [(int(j), float(s)) for j, s in zip(picked[0], scores[0], strict=True) if j >= 0]
-    return Ranked(
-        problem,
-        tuple(j for j, _s in ranked),
-        tuple(int(pool.ids[j]) for j, _s in ranked),
-        tuple(s for _j, s in ranked),
-    )
+    profile = to_entrepreneur(entrepreneur)
+    key = (profile, online_only, same_kota, top) if scorer is None and not history else None
+    found = pool.ranked.get(key) if key is not None else None
+    if found is not None:
+        return found
+    problem = pool.problem(profile, scorer, online_only=online_only, same_kota=same_kota)
+    ranked = Ranked((), (), (), ())
+    if len(problem.group_mentors[0]):
+        _rows, picked, scores = rank_arrays(problem, top, workers=1)
+        best = [(int(j), float(s)) for j, s in zip(picked[0], scores[0], strict=True) if j >= 0]
+        positions = np.array([j for j, _s in best], dtype=np.int64)
+        features = pair_features(problem.ents, problem.ments, np.zeros(len(best), dtype=np.int64), positions)
+        ranked = Ranked(
+            tuple(j for j, _s in best),
+            tuple(int(pool.ids[j]) for j, _s in best),
+            tuple(s for _j, s in best),
+            tuple(pair_reasons(problem, 0, j, features[k]) for k, (j, _s) in enumerate(best)),
+        )
+    if key is not None:
+        if len(pool.ranked) >= RANKED_KEEP:
+            pool.ranked.clear()
+        pool.ranked[key] = ranked
+    return ranked
 
 
 def suggest_mentors(db: Session, entrepreneur: Entrepreneur, **options) -> list[MentorSuggestion]:
