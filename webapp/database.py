@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+from contextlib import suppress
+
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.db import SQLITE_BEGIN, make_engine, make_session_factory
 from webapp import faults
 
+log = logging.getLogger(__name__)
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -93,7 +98,13 @@ def _close_session(exc: BaseException | None) -> None:
         if exc is not None or db.in_transaction():
             # Whatever the caller did not commit is not meant to last.
             db.rollback()
+    except DBAPIError as error:
+        # The connection died after the request's work (a database restart): nothing was committed
+        # on it, and the pool drops it. The answer is already made; failing here would make it a 500.
+        log.warning("database: ending the request's transaction failed: %s", type(error).__name__)
     finally:
-        db.close()
+        with suppress(DBAPIError):
+            db.close()
         if connection is not None:
-            connection.close()
+            with suppress(DBAPIError):
+                connection.close()
