@@ -13,25 +13,11 @@ from sqlalchemy import select
 
 from models import AuditLog, Role, User, utcnow
 from tests.factories import PASSWORD, login, make_entrepreneur, make_mentor, make_user
+from tests.webapp.test_mentor_journey import PROFILE as MENTOR_PROFILE
 from webapp.api import schemas as api_schemas
 
 OLD_PHONE = "6281200000001"
 NEW_PHONE = "0813-4444-5555"
-
-MENTOR_PROFILE = {
-    "company": "Katering Ratna",
-    "sectors": ["I", "C"],
-    "stages": ["early", "growth"],
-    "expertise": ["marketing", "financing"],
-    "kecamatan": "31.74.01",
-    "capacity": "3",
-    "languages": ["en"],
-    "mode": "either",
-    "from_tue": "19",
-    "to_tue": "21",
-    "gender": "f",
-    "bio": "Tiga puluh tahun berdagang.",
-}
 
 
 @pytest.fixture

@@ -140,20 +140,6 @@ class SuggestionsPage:
     limit: int = MAX_OPEN_REQUESTS
 
 
-def suggestions_page(
-    db: Session,
-    entrepreneur: Entrepreneur,
-    *,
-    online_only: bool = False,
-    same_kota: bool = False,
-    top: int = 10,
-    pools: MentorPools | None = None,
-) -> SuggestionsPage:
-    """The "Mentor untuk saya" page (``pools``: the cache of encoded mentors, if the caller keeps one)."""
-    standing = _Standing.of(db.execute(_STANDING, {"entrepreneur": entrepreneur.id}).one())
-    return _suggestions(db, entrepreneur, standing, online_only, same_kota, top, pools)
-
-
 def my_suggestions_page(
     db: Session,
     user: User,
@@ -253,7 +239,6 @@ def _standing_columns(entrepreneur_id) -> tuple:
     )
 
 
-_STANDING = select(*_standing_columns(bindparam("entrepreneur")))
 _PROFILE_AND_STANDING = select(Entrepreneur, *_standing_columns(Entrepreneur.id)).where(
     Entrepreneur.user_id == bindparam("user_id")
 )
