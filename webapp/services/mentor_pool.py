@@ -135,7 +135,7 @@ def version_columns() -> tuple:
     when the suggestions are read, so it is never shown.
 
     A page that needs other figures too selects these beside them, so that checking the cache
-    costs no round trip of its own (see ``journeys.suggestions_page``).
+    costs no round trip of its own (see ``journeys.my_suggestions_page``).
     """
     return (
         select(func.max(Mentor.id)).scalar_subquery(),
