@@ -15,14 +15,16 @@ from wtforms.validators import DataRequired, Length, Optional
 from matching import reference
 from models import MatchRequest, Role
 from webapp.access import roles
-from webapp.database import get_db, read_only
+from webapp.database import get_db, intend_to_write, read_only
 from webapp.model_store import current_scorer, model_dir
-from webapp.services import cohorts
+from webapp.services import access_log, cohorts
 from webapp.services.errors import NotFound, ServiceError
 from webapp.services.mentorship import REJECT_REASONS, matching_history
 
 bp = Blueprint("cohorts", __name__, url_prefix="/staff/cohorts")
 PER_PAGE = 100
+#: The unmatched entrepreneurs named on the review page; the rest are only counted.
+UNMATCHED_SHOWN = 200
 _BACK_KEYS = ("sort", "status", "kecamatan", "page")
 STATUSES = ("draft", "pending", "rejected", "accepted", "declined", "expired", "closed", "withdrawn")
 
@@ -169,10 +171,23 @@ def index():
     ), status
 
 
+def _log_read(db, *, entrepreneurs, mentors) -> None:
+    """Record that the current staff member was shown these people (one access-log row; committed here)."""
+    access_log.record_read(
+        db, actor_id=current_user.id, endpoint=request.endpoint, entrepreneurs=entrepreneurs, mentors=mentors
+    )
+    db.commit()
+
+
 @bp.get("/<int:run_id>")
 @roles(Role.STAFF)
 def review(run_id: int):
-    """A run's report and its proposals: sortable, filterable, each with its reasons and actions."""
+    """A run's report and its proposals: sortable, filterable, each with its reasons and actions.
+
+    The people on the page (the proposals' entrepreneurs and mentors, the unmatched entrepreneurs
+    named) are recorded in the access log, in one row.
+    """
+    intend_to_write()
     db = get_db()
     try:
         run = cohorts.get_run(db, run_id)
@@ -191,6 +206,12 @@ def review(run_id: int):
     # Every row shows statuses and a reason menu: translate each label once per page, not per row.
     status_labels = {s: status_label(s) for s in STATUSES}
     reason_labels = {code: reject_reason_label(code) for code in REJECT_REASONS}
+    named = ((run.report or {}).get("unmatched") or [])[:UNMATCHED_SHOWN]
+    _log_read(
+        db,
+        entrepreneurs=[r.entrepreneur_id for r in page.rows] + [u["entrepreneur_id"] for u in named],
+        mentors=[r.mentor_id for r in page.rows],
+    )
     return render_template(
         "cohorts/review.html",
         run=run,
@@ -207,6 +228,7 @@ def review(run_id: int):
         lang=_lang(),
         ref=reference,
         action_form=ActionForm(),
+        unmatched_shown=UNMATCHED_SHOWN,
     )
 
 
@@ -280,6 +302,7 @@ def swap(run_id: int, request_id: int):
     """
     db = get_db()
     if request.method == "GET":
+        intend_to_write()  # before the first query: the page writes its access-log row
         try:
             run = cohorts.get_run(db, run_id)
         except NotFound:
@@ -292,6 +315,9 @@ def swap(run_id: int, request_id: int):
             options = cohorts.alternatives(
                 db, [req], top=3, scorer=current_scorer(model_dir()), history=matching_history(db)
             ).get(req.id, [])
+        _log_read(
+            db, entrepreneurs=[req.entrepreneur_id], mentors=[req.mentor_id, *(a.mentor.id for a in options)]
+        )
         back = url_for("cohorts.review", run_id=run_id, **_back_args())
         return render_template(
             "cohorts/swap.html", run=run, req=req, options=options, back=back, lang=_lang(), ref=reference,

@@ -39,13 +39,15 @@ from matching import reference
 from matching.schedule import parse_iso_week
 from models import MentoringSession, Role, Room, User, utcnow
 from webapp.access import login_required, public, roles
-from webapp.database import get_db
-from webapp.services import calendar, sessions
+from webapp.database import get_db, intend_to_write
+from webapp.services import access_log, calendar, sessions
 from webapp.services.errors import NotFound, ServiceError
 
 bp = Blueprint("sessions", __name__)
 PEOPLE = (Role.ENTREPRENEUR, Role.MENTOR)
 STAFF_TIME_LIMIT = 3.0
+#: The session states the staff week lists, in order (cancelled sessions are not shown).
+STAFF_WEEK_STATUSES = ("proposed", "confirmed", "declined", "held", "missed")
 
 
 # --- texts --------------------------------------------------------------------------------------------
@@ -452,39 +454,63 @@ def _row_view(db, row: MentoringSession) -> dict:
         "when": when_text(row.starts_at),
         "entrepreneur": row.match.entrepreneur.name,
         "mentor": row.match.mentor.name,
+        "entrepreneur_id": row.match.entrepreneur_id,
+        "mentor_id": row.match.mentor_id,
         "place": place or (row.video_url if row.mode == "online" else ""),
     }
+
+
+def _log_read(db, shown: list[dict]) -> None:
+    """Record the people of the pairs shown to the current staff member (one access-log row), and commit."""
+    access_log.record_read(
+        db,
+        actor_id=current_user.id,
+        endpoint=request.endpoint,
+        entrepreneurs=[p["entrepreneur_id"] for p in shown if p.get("entrepreneur_id") is not None],
+        mentors=[p["mentor_id"] for p in shown if p.get("mentor_id") is not None],
+    )
+    db.commit()
 
 
 @bp.get("/staff/sessions")
 @roles(Role.STAFF)
 def staff_week():
     """The week's proposed, confirmed and declined sessions and the unplaced pairs with reasons."""
+    intend_to_write()  # before the first query: the page writes its access-log row
     db = get_db()
     monday = _week_arg(request.args.get("week"))
     return _render_week(db, monday)
 
 
+def _unplaced_view(db, item: dict) -> dict:
+    return {**item, "text": unplaced_text(item["code"], item.get("params")), **_pair(db, item)}
+
+
 def _render_week(db, monday: dt.date, preview: dict | None = None, status: int = 200):
+    """The staff week (with a preview when given); the people on it are recorded in the access log."""
     overview = sessions.week_overview(db, monday)
     groups = {k: [_row_view(db, r) for r in v] for k, v in overview.sessions.items()}
-    unplaced = [
-        {**u, "text": unplaced_text(u["code"], u.get("params")), "names": _pair_names(db, u)}
-        for u in overview.unplaced
-    ]
+    unplaced = [_unplaced_view(db, u) for u in overview.unplaced]
+    flagged = sessions.flagged_pairs(db)
     declined = {
         sid: unplaced_text(r["reason"], r.get("params"))
         if r.get("reason") != "declined"
         else (r.get("note") or "")
         for sid, r in overview.declined_reasons.items()
     }
+    shown = [i for s in STAFF_WEEK_STATUSES for i in groups.get(s, [])] + unplaced
+    shown += [{"entrepreneur_id": f.entrepreneur_id, "mentor_id": f.mentor_id} for f in flagged]
+    if preview:
+        shown += preview["sessions"] + preview["unplaced"]
+    _log_read(db, shown)
     return render_template(
         "sessions/staff_week.html",
         overview=overview,
         groups=groups,
+        shown_statuses=STAFF_WEEK_STATUSES,
         unplaced=unplaced,
         declined=declined,
-        flagged=sessions.flagged_pairs(db),
+        flagged=flagged,
         statuses=status_names(),
         label=sessions.week_label(monday),
         prev_week=sessions.week_label(monday - dt.timedelta(days=7)),
@@ -494,11 +520,18 @@ def _render_week(db, monday: dt.date, preview: dict | None = None, status: int =
     ), status
 
 
-def _pair_names(db, item: dict) -> str:
+def _pair(db, item: dict) -> dict:
+    """The names (``names``) and profile ids of an unplaced pair."""
     from models import Match
 
     match = db.get(Match, item["match_id"])
-    return f"{match.entrepreneur.name} / {match.mentor.name}" if match else ""
+    if match is None:
+        return {"names": ""}
+    return {
+        "names": f"{match.entrepreneur.name} / {match.mentor.name}",
+        "entrepreneur_id": match.entrepreneur_id,
+        "mentor_id": match.mentor_id,
+    }
 
 
 @bp.post("/staff/sessions/propose")
@@ -541,10 +574,7 @@ def staff_propose():
     rows = db.scalars(select(MentoringSession).where(MentoringSession.id.in_(run.session_ids))).all()
     preview = {
         "sessions": [_row_view(db, r) for r in sorted(rows, key=lambda r: r.starts_at)],
-        "unplaced": [
-            {**u, "text": unplaced_text(u["code"], u.get("params")), "names": _pair_names(db, u)}
-            for u in run.unplaced
-        ],
+        "unplaced": [_unplaced_view(db, u) for u in run.unplaced],
         "due": run.due,
     }
     db.rollback()
@@ -562,6 +592,8 @@ def _room_choices(db) -> list[SelectChoice]:
 @roles(Role.STAFF)
 def staff_move(session_id: int):
     """Move a session to another time or place; the room, the hours and both people are checked."""
+    if request.method == "GET":
+        intend_to_write()  # before the first query: the page writes its access-log row
     db = get_db()
     row = db.get(MentoringSession, session_id)
     if row is None:
@@ -589,6 +621,9 @@ def staff_move(session_id: int):
         db.commit()
         flash(_("Sesi dipindahkan; kedua pihak diberi tahu."), "success")
         return redirect(url_for("sessions.staff_week", week=sessions.week_label(row.week_start)), code=303)
+    item = _row_view(db, row)
+    if request.method == "GET":
+        _log_read(db, [item])
     return render_template(
-        "sessions/move.html", form=form, item=_row_view(db, row), week=sessions.week_label(row.week_start)
+        "sessions/move.html", form=form, item=item, week=sessions.week_label(row.week_start)
     ), (422 if request.method == "POST" else 200)

@@ -10,9 +10,9 @@ import io
 import pytest
 from sqlalchemy import select
 
-from models import AuditLog, Role
+from models import AuditLog, MatchRequest, MentoringSession, Role, utcnow
 from tests.factories import login, make_entrepreneur, make_mentor, make_user
-from webapp.services import access_log
+from webapp.services import access_log, sessions
 
 T1 = dt.datetime(2026, 12, 1, 1, 0, tzinfo=dt.UTC)  # 08:00 WIB
 T2 = dt.datetime(2026, 12, 1, 5, 0, tzinfo=dt.UTC)  # 12:00 WIB
@@ -160,3 +160,166 @@ def test_contact_csv_cells_never_start_a_spreadsheet_formula():
     person = access_log.AffectedPerson(key="user:1", name="=HYPERLINK(1)", email="a@b.id", language="id",
                                        reachable=True)  # fmt: skip
     assert "'=HYPERLINK(1)" in access_log.contacts_csv([person])
+
+
+# --- cohort review, staff sessions and insights (PDP-5) -------------------------------------------
+
+
+def _one_read(db, endpoint: str) -> AuditLog:
+    [row] = [r for r in _reads(db) if r.note == endpoint]
+    return row
+
+
+def _shown(row: AuditLog) -> tuple[set[int], set[int]]:
+    return set(row.after.get("entrepreneur", ())), set(row.after.get("mentor", ()))
+
+
+@pytest.fixture
+def cohort(db):
+    """A run over Gambir: five waiting entrepreneurs, three places (two mentors), so two stay unmatched.
+
+    Outside it: an entrepreneur of another kecamatan and a paused mentor, never shown.
+    """
+    from webapp.services import cohorts
+
+    people = [make_entrepreneur(db, make_user(db, Role.ENTREPRENEUR)) for _ in range(5)]
+    big = make_mentor(db, make_user(db, Role.MENTOR), capacity=3, active_count=1)
+    small = make_mentor(db, make_user(db, Role.MENTOR), capacity=1)
+    outsider = make_entrepreneur(db, kecamatan_code="31.74.01")
+    unsuited = make_mentor(db, paused=True)
+    run = cohorts.run_cohort(db, staff_id=None, kecamatan="31.71.01")
+    drafts = list(db.scalars(select(MatchRequest).where(MatchRequest.cohort_run_id == run.id)))
+    unmatched = {u["entrepreneur_id"] for u in run.report["unmatched"]}
+    assert len(drafts) == 3 and len(unmatched) == 2
+    return {"run": run, "people": people, "mentors": (big, small), "drafts": drafts, "unmatched": unmatched,
+            "outsider": outsider, "unsuited": unsuited}  # fmt: skip
+
+
+def test_the_cohort_review_page_records_the_proposals_and_the_unmatched_people_it_showed(
+    client, db, staff, cohort
+):
+    from webapp.services import cohorts
+
+    run, drafts = cohort["run"], cohort["drafts"]
+    assert client.get(f"/staff/cohorts/{run.id}").status_code == 200
+    row = _one_read(db, "cohorts.review")
+    assert row.actor_id == staff.id
+    assert _shown(row) == ({p.id for p in cohort["people"]}, {m.id for m in cohort["mentors"]})
+    assert cohort["outsider"].id not in _shown(row)[0] and cohort["unsuited"].id not in _shown(row)[1]
+
+    # A filtered page names only its rows (and the unmatched list, which every page shows).
+    rejected = drafts[0]
+    cohorts.reject(db, staff.id, rejected.id, "poor_fit")
+    db.commit()
+    assert client.get(f"/staff/cohorts/{run.id}?status=rejected").status_code == 200
+    latest = _reads(db)[-1]
+    assert latest.note == "cohorts.review"
+    assert _shown(latest) == ({rejected.entrepreneur_id} | cohort["unmatched"], {rejected.mentor_id})
+
+
+def test_the_swap_page_records_the_entrepreneur_the_mentor_and_the_alternatives_it_offered(
+    client, db, staff, cohort
+):
+    spare = make_mentor(db, capacity=1, name="Mentor Cadangan")
+    draft = cohort["drafts"][0]
+    page = client.get(f"/staff/cohorts/{cohort['run'].id}/proposals/{draft.id}/swap")
+    assert page.status_code == 200 and "Mentor Cadangan" in page.get_data(as_text=True)
+    row = _one_read(db, "cohorts.swap")
+    assert _shown(row) == ({draft.entrepreneur_id}, {draft.mentor_id, spare.id})
+
+
+def test_pages_of_counts_only_write_no_access_row(client, db, staff, cohort):
+    """The cohort runs list and the insights figures show counts, never people: nothing to log."""
+    from webapp.services import insights
+
+    assert client.get("/staff/cohorts").status_code == 200
+    assert client.get("/staff/insights").status_code == 200
+    for figure in insights.FIGURES:
+        assert client.get(f"/staff/insights/{figure}.csv").status_code == 200, figure
+    assert _reads(db) == []
+
+
+def _session(db, match, monday: dt.date, status: str, day: int = 1) -> MentoringSession:
+    start = dt.datetime.combine(monday + dt.timedelta(days=day), dt.time(10), tzinfo=sessions.WIB)
+    row = MentoringSession(match_id=match.id, week_start=monday, starts_at=start,
+                           ends_at=start + HOUR, mode="online", status=status)  # fmt: skip
+    db.add(row)
+    db.flush()
+    return row
+
+
+@pytest.fixture
+def week(db):
+    """A week as staff see it: two sessions, an unplaced pair, a flagged pair; and a cancelled session,
+    which the page does not list."""
+    from tests.webapp.sessions_data import make_match, make_room
+
+    monday = sessions.upcoming_monday(utcnow() + dt.timedelta(days=14))
+    make_room(db)
+    listed = [make_match(db, e_kw={"mode": "online"}), make_match(db, e_kw={"mode": "offline"})]
+    unplaced = make_match(db, e_kw={"mode": "offline"}, m_kw={"mode": "online"})
+    evening = dt.datetime.combine(monday - dt.timedelta(days=1), dt.time(18), tzinfo=sessions.WIB)
+    sessions.propose_sessions_for_week(db, monday, now=evening, time_limit=1.0)
+    cancelled = make_match(db)
+    _session(db, cancelled, monday, "cancelled")
+    flagged = make_match(db)
+    for weeks_before in (3, 2):
+        earlier = monday - dt.timedelta(days=7 * weeks_before)
+        held = _session(db, flagged, earlier, "confirmed")
+        sessions.record_feedback(db, flagged.entrepreneur.user, held.id, True, 2, now=held.ends_at)
+    assert [f.match_id for f in sessions.flagged_pairs(db)] == [flagged.id]
+    return {"monday": monday, "shown": [*listed, unplaced, flagged], "cancelled": cancelled}
+
+
+def test_the_staff_week_records_the_people_of_its_sessions_unplaced_and_flagged_pairs(
+    client, db, staff, week
+):
+    label = sessions.week_label(week["monday"])
+    page = client.get(f"/staff/sessions?week={label}").get_data(as_text=True)
+    assert all(m.entrepreneur.name in page for m in week["shown"])
+    assert week["cancelled"].entrepreneur.name not in page
+    row = _one_read(db, "sessions.staff_week")
+    assert row.actor_id == staff.id
+    assert _shown(row) == ({m.entrepreneur_id for m in week["shown"]}, {m.mentor_id for m in week["shown"]})
+
+
+def test_the_preview_and_the_move_page_record_the_pairs_they_show(client, db, staff, week):
+    from tests.webapp.sessions_data import make_match
+
+    later = week["monday"] + dt.timedelta(days=7)
+    newcomer = make_match(db, started=utcnow(), e_kw={"mode": "online"})
+    page = client.post(
+        "/staff/sessions/propose", data={"week": sessions.week_label(later), "action": "preview"}
+    )
+    assert page.status_code == 200 and newcomer.entrepreneur.name in page.get_data(as_text=True)
+    preview = _one_read(db, "sessions.staff_propose")
+    assert newcomer.entrepreneur_id in _shown(preview)[0] and newcomer.mentor_id in _shown(preview)[1]
+
+    moved = db.scalar(select(MentoringSession).where(MentoringSession.week_start == week["monday"],
+                                                     MentoringSession.status == "proposed"))  # fmt: skip
+    assert client.get(f"/staff/sessions/{moved.id}/move").status_code == 200
+    row = _one_read(db, "sessions.staff_move")
+    assert row.after == {"entrepreneur": [moved.match.entrepreneur_id], "mentor": [moved.match.mentor_id]}
+
+
+def test_tabletop_the_review_and_week_pages_leaked_lists_exactly_the_people_they_showed(
+    app, client, db, staff, clock, cohort, week
+):
+    """Tabletop: "the cohort review and the staff week pages leaked between 08:00 and 12:00 WIB"."""
+    clock["at"] = T1 + HOUR
+    assert client.get(f"/staff/cohorts/{cohort['run'].id}").status_code == 200
+    assert client.get(f"/staff/sessions?week={sessions.week_label(week['monday'])}").status_code == 200
+    clock["at"] = T2 + HOUR  # after the window: not listed
+    assert client.get(f"/staff/cohorts/{cohort['run'].id}?status=draft").status_code == 200
+
+    def listed(endpoint: str) -> set[str]:
+        args = ["privacy", "affected", "--since", "2026-12-01T08:00", "--until", "2026-12-01T12:00",
+                "--endpoint", endpoint, "--contacts"]  # fmt: skip
+        result = app.test_cli_runner().invoke(args=args)
+        assert result.exit_code == 0, result.output
+        return {c["person"] for c in csv.DictReader(io.StringIO(result.output))}
+
+    review = {*cohort["people"], *cohort["mentors"]}
+    assert listed("cohorts.review") == {f"user:{p.user_id}" for p in review}
+    pairs = [p for m in week["shown"] for p in (m.entrepreneur, m.mentor)]
+    assert listed("sessions.staff_week") == {f"user:{p.user_id}" for p in pairs}

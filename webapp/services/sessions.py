@@ -809,6 +809,9 @@ class FlaggedPair:
     author_role: str
     code: str
     ratings: tuple[int, ...]
+    #: The profiles of the pair (for the access log of the page that shows them).
+    entrepreneur_id: int
+    mentor_id: int
 
 
 def flagged_pairs(db: Session) -> list[FlaggedPair]:
@@ -837,7 +840,16 @@ def flagged_pairs(db: Session) -> list[FlaggedPair]:
             code = "low_ratings"
         if code:
             out.append(
-                FlaggedPair(match_id, match.entrepreneur.name, match.mentor.name, role, code, tuple(last))
+                FlaggedPair(
+                    match_id,
+                    match.entrepreneur.name,
+                    match.mentor.name,
+                    role,
+                    code,
+                    tuple(last),
+                    entrepreneur_id=match.entrepreneur_id,
+                    mentor_id=match.mentor_id,
+                )
             )
     return out
 
