@@ -45,6 +45,10 @@ class User(Base):
     #: Set when the person withdraws consent: from then on they are left out of all matching
     #: (suggestions, cohort runs, the weekly sessions); cleared when consent is given again.
     consent_withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: Set when the person objects to automated proposals (UU PDP Pasal 10): cohort runs no longer
+    #: propose them, while they stay in the programme (suggestions, their own requests, sessions);
+    #: cleared when they withdraw the objection.
+    automated_proposals_objected_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     #: When the person confirmed at registration that they are 18 or older (no birth date is kept).
     adult_confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,5 +1,5 @@
 """A person's own data (UU 27/2022): see what is held, download it as JSON, withdraw or give consent,
-delete the account."""
+object to automated proposals (or withdraw the objection), delete the account."""
 
 from __future__ import annotations
 
@@ -51,6 +51,10 @@ class GiveConsentForm(FlaskForm):
     )
 
 
+class ObjectionForm(FlaskForm):
+    """The objection to automated proposals, or its withdrawal: a button (only the CSRF token)."""
+
+
 def _me() -> User:
     return get_db().get(User, current_user.id)
 
@@ -71,6 +75,9 @@ def _page(
             form=form or DeleteAccountForm(formdata=None),
             withdraw_form=withdraw_form or WithdrawConsentForm(formdata=None, prefix="withdraw"),
             consent_form=consent_form or GiveConsentForm(formdata=None, prefix="consent"),
+            objection_form=ObjectionForm(formdata=None, prefix="objection"),
+            objected_at=user.automated_proposals_objected_at,
+            is_mentor=user.role is Role.MENTOR,
             data=data,
             counts=counts,
             can_delete=user.role in SELF_SERVICE_ROLES,
@@ -152,6 +159,38 @@ def give_consent():
     consent.give_consent(db, user, notice_version=PRIVACY_NOTICE_VERSION)
     db.commit()
     flash(_("Terima kasih. Persetujuan Anda tercatat; Anda ikut pencocokan lagi."), "success")
+    return redirect(url_for("account.personal_data_page"))
+
+
+@bp.post("/me/automated-proposals/object")
+@roles(*SELF_SERVICE_ROLES)
+def object_to_automated_proposals():
+    """Object to automated (cohort) proposals without withdrawing consent (UU PDP Pasal 10)."""
+    if not ObjectionForm(prefix="objection").validate_on_submit():
+        abort(400)
+    db = get_db()
+    consent.object_to_automated_proposals(db, _me())
+    db.commit()
+    flash(
+        _(
+            "Keberatan Anda tercatat: Anda tidak lagi diikutkan dalam usulan otomatis pencocokan kelompok. "
+            "Anda dapat mengizinkannya lagi kapan saja di halaman ini."
+        ),
+        "success",
+    )
+    return redirect(url_for("account.personal_data_page"))
+
+
+@bp.post("/me/automated-proposals/allow")
+@roles(*SELF_SERVICE_ROLES)
+def allow_automated_proposals():
+    """Withdraw the objection: the next cohort run may propose the person again."""
+    if not ObjectionForm(prefix="objection").validate_on_submit():
+        abort(400)
+    db = get_db()
+    consent.allow_automated_proposals(db, _me())
+    db.commit()
+    flash(_("Usulan otomatis diizinkan lagi: Anda ikut pencocokan kelompok berikutnya."), "success")
     return redirect(url_for("account.personal_data_page"))
 
 

@@ -17,7 +17,7 @@ from models import MatchRequest, Role
 from webapp.access import roles
 from webapp.database import get_db, intend_to_write, read_only
 from webapp.model_store import current_scorer, model_dir
-from webapp.services import access_log, cohorts
+from webapp.services import access_log, cohorts, consent
 from webapp.services.errors import NotFound, ServiceError
 from webapp.services.mentorship import REJECT_REASONS, matching_history
 
@@ -51,6 +51,18 @@ def reject_reason_label(code: str) -> str:
         "mentor_unavailable": _("mentor tidak tersedia"),
         "other": _("lainnya"),
     }.get(code, code)
+
+
+#: Why a draft may have been dropped before review: its person withdrew consent or objected.
+DROPPED_REASONS = (consent.WITHDRAWN, consent.OBJECTED)
+
+
+def dropped_reason_label(code: str | None) -> str | None:
+    """Why a draft was dropped before review, in the reader's language (None for other codes)."""
+    return {
+        consent.WITHDRAWN: _("persetujuan data ditarik"),
+        consent.OBJECTED: _("menolak usulan otomatis"),
+    }.get(code or "")
 
 
 def _lang() -> str:
@@ -110,6 +122,7 @@ def _problem_message(exc: ServiceError) -> str:
         "mentor_full": _("Semua tempat mentor ini sudah diusulkan untuk wirausaha lain."),
         "already_requested": _("Wirausaha ini sudah punya permintaan terbuka ke mentor ini."),
         "same_mentor": _("Usulan ini sudah memakai mentor tersebut."),
+        "mentor_objected": _("Mentor ini menolak usulan otomatis; wirausaha dapat memintanya langsung."),
         "bad_reason": _("Pilih alasan penolakan dari daftar."),
         "bad_filter": _("Filter tidak dikenal. Pilih dari daftar."),
     }
@@ -206,6 +219,7 @@ def review(run_id: int):
     # Every row shows statuses and a reason menu: translate each label once per page, not per row.
     status_labels = {s: status_label(s) for s in STATUSES}
     reason_labels = {code: reject_reason_label(code) for code in REJECT_REASONS}
+    dropped_labels = {code: dropped_reason_label(code) for code in DROPPED_REASONS}
     named = ((run.report or {}).get("unmatched") or [])[:UNMATCHED_SHOWN]
     _log_read(
         db,
@@ -225,6 +239,7 @@ def review(run_id: int):
         status_label=lambda s: status_labels.get(s) or status_label(s),
         reject_reason_label=lambda code: reason_labels.get(code) or reject_reason_label(code),
         reject_reasons=REJECT_REASONS,
+        dropped_reason_label=lambda code: dropped_labels.get(code or ""),
         lang=_lang(),
         ref=reference,
         action_form=ActionForm(),

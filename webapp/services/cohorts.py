@@ -31,7 +31,7 @@ from matching.scoring import MatchScorer
 from models import CohortRun, Entrepreneur, Match, MatchRequest, Mentor, utcnow
 from webapp.services import audit, notifications
 from webapp.services.adapters import to_entrepreneur, to_mentor
-from webapp.services.consent import in_matching
+from webapp.services.consent import has_objected, in_automated_proposals
 from webapp.services.errors import Conflict, InvalidInput, NotFound
 from webapp.services.mentorship import REJECT_REASONS, _log_change, matching_history, reasons_json
 from webapp.services.suggestions import score_pair, why_not
@@ -70,7 +70,11 @@ def places_left(mentor: Mentor, reserved: dict[int, int]) -> int:
 def _open_mentors(db: Session, reserved: dict[int, int]) -> list[tuple[Mentor, int]]:
     mentors = db.scalars(
         select(Mentor)
-        .where(Mentor.paused.is_(False), Mentor.active_count < Mentor.capacity, in_matching(Mentor.user_id))
+        .where(
+            Mentor.paused.is_(False),
+            Mentor.active_count < Mentor.capacity,
+            in_automated_proposals(Mentor.user_id),
+        )
         .order_by(Mentor.id)
     )
     return [(m, left) for m in mentors if (left := places_left(m, reserved)) > 0]
@@ -88,14 +92,14 @@ def waiting_entrepreneurs(
     db: Session, *, kota: str | None = None, kecamatan: str | None = None, sector: str | None = None
 ) -> list[Entrepreneur]:
     """Entrepreneurs with a complete profile, no active mentorship and no open request, by filter
-    (never anyone who withdrew consent)."""
+    (never anyone who withdrew consent or objects to automated proposals)."""
     matched = select(Match.entrepreneur_id).where(Match.status == "active")
     asking = select(MatchRequest.entrepreneur_id).where(MatchRequest.status.in_(("draft", "pending")))
     stmt = select(Entrepreneur).where(
         Entrepreneur.profile_complete.is_(True),
         Entrepreneur.id.not_in(matched),
         Entrepreneur.id.not_in(asking),
-        in_matching(Entrepreneur.user_id),
+        in_automated_proposals(Entrepreneur.user_id),
     )
     if kota:
         stmt = stmt.where(Entrepreneur.kecamatan_code.like(f"{kota}.%"))
@@ -552,6 +556,7 @@ def swap(
     """Give a draft another mentor who meets every requirement and has a place left; rescore it.
 
     Raises ``Conflict`` (``proposal_not_draft``, ``mentor_not_available`` with the reasons,
+    ``mentor_objected`` when the mentor objects to automated proposals,
     ``mentor_full`` when the mentor's places are all promised) or ``NotFound``.
     """
     req = _proposal(db, request_id, run_id)
@@ -563,6 +568,10 @@ def swap(
     mentor = db.get(Mentor, new_mentor_id)
     if mentor is None:
         raise NotFound("mentor_not_found", "no such mentor")
+    if has_objected(mentor.user):
+        raise Conflict(
+            "mentor_objected", "this mentor objects to automated proposals; entrepreneurs ask them directly"
+        )
     entrepreneur = req.entrepreneur
     excluded = why_not(entrepreneur, mentor)
     if excluded:

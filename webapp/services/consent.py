@@ -6,8 +6,14 @@ and their upcoming proposed sessions cancelled; a mentor's profile is paused so 
 Active mentorships are not ended (that stays the person's own decision) and nothing is deleted.
 Giving consent again clears the withdrawal (and resumes a profile the withdrawal had paused).
 
-The SQL conditions here (``withdrawn_entrepreneur_ids``, ``withdrawn_mentor_ids``, ``in_matching``)
-are what every matching query adds, so that nobody is processed after saying no.
+Short of withdrawing consent, a person can object to automated proposals (UU PDP Pasal 10): cohort
+runs then leave them out and their draft cohort proposals are dropped, while they keep everything
+else (an entrepreneur still sees ranked mentors and asks one; a mentor still answers requests and
+has sessions). Withdrawing the objection brings them back into the next run.
+
+The SQL conditions here (``withdrawn_entrepreneur_ids``, ``withdrawn_mentor_ids``, ``in_matching``,
+``in_automated_proposals``) are what every matching query adds, so that nobody is processed after
+saying no.
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ CONSENT_PURPOSES = ("matching", "sessions", "programme_statistics")
 CHANNELS = ("web_registration", "web_account", "demo")
 #: The reason recorded on what withdrawal closed, and on the mentor profile it paused.
 WITHDRAWN = "consent_withdrawn"
+#: The reason recorded on the draft cohort proposals an objection to automated proposals dropped.
+OBJECTED = "automated_proposals_objected"
 
 
 class ConsentWithdrawn(Conflict):
@@ -56,6 +64,15 @@ def in_matching(user_id: InstrumentedAttribute) -> ColumnElement[bool]:
     return ~_withdrawn(user_id)
 
 
+def in_automated_proposals(user_id: InstrumentedAttribute) -> ColumnElement[bool]:
+    """Rows whose person may be proposed automatically (cohort runs): consent not withdrawn and no
+    objection to automated proposals. Profiles without an account stay in."""
+    return ~exists().where(
+        User.id == user_id,
+        or_(User.consent_withdrawn_at.is_not(None), User.automated_proposals_objected_at.is_not(None)),
+    )
+
+
 def withdrawn_entrepreneur_ids() -> Select:
     """The ids of entrepreneurs whose person withdrew consent (for ``NOT IN``)."""
     return select(Entrepreneur.id).where(_withdrawn(Entrepreneur.user_id))
@@ -69,6 +86,11 @@ def withdrawn_mentor_ids() -> Select:
 def has_withdrawn(user: User | None) -> bool:
     """Whether ``user`` has withdrawn consent (False for profiles without an account)."""
     return user is not None and user.consent_withdrawn_at is not None
+
+
+def has_objected(user: User | None) -> bool:
+    """Whether ``user`` objects to automated proposals (False for profiles without an account)."""
+    return user is not None and user.automated_proposals_objected_at is not None
 
 
 def require_consent(user: User | None) -> None:
@@ -248,6 +270,96 @@ def give_consent(
     )
     db.flush()
     log.info("consent given: user=%s channel=%s", user.id, channel)
+
+
+def object_to_automated_proposals(db: Session, user: User, *, now: dt.datetime | None = None) -> int:
+    """Record ``user``'s objection to automated proposals; returns how many draft proposals it dropped.
+
+    From now on cohort runs leave the person out (``in_automated_proposals``). Their cohort
+    proposals still waiting for staff review are dropped, as a withdrawal drops them (an
+    entrepreneur's become ``withdrawn``, a mentor's ``closed``; never ``rejected``, which would teach
+    the model a poor fit), with ``OBJECTED`` as the reason. Proposals staff already approved, the
+    person's own requests, mentorships and sessions are not touched. An audit row records it;
+    objecting twice changes nothing the second time. Flushes, never commits.
+    """
+    if user.automated_proposals_objected_at is not None:
+        return 0
+    now = now or utcnow()
+    user.automated_proposals_objected_at = now
+    entrepreneur_id = db.scalar(select(Entrepreneur.id).where(Entrepreneur.user_id == user.id))
+    mentor_id = db.scalar(select(Mentor.id).where(Mentor.user_id == user.id))
+    sides = []
+    if entrepreneur_id is not None:
+        sides.append(MatchRequest.entrepreneur_id == entrepreneur_id)
+    if mentor_id is not None:
+        sides.append(MatchRequest.mentor_id == mentor_id)
+    dropped = 0
+    drafts = (
+        db.execute(
+            select(MatchRequest.id, MatchRequest.entrepreneur_id)
+            .where(MatchRequest.origin == "cohort", MatchRequest.status == "draft", or_(*sides))
+            .order_by(MatchRequest.id)
+        ).all()
+        if sides
+        else []
+    )
+    for request_id, draft_entrepreneur_id in drafts:
+        new = "withdrawn" if draft_entrepreneur_id == entrepreneur_id else "closed"
+        moved = db.execute(
+            update(MatchRequest)
+            .where(MatchRequest.id == request_id, MatchRequest.status == "draft")
+            .values(status=new, response_reason=OBJECTED, version=MatchRequest.version + 1)
+            .execution_options(synchronize_session="fetch")
+        )
+        if moved.rowcount != 1:
+            continue  # decided by staff meanwhile: that decision stands
+        db.add(
+            StatusChange(
+                request_id=request_id,
+                from_status="draft",
+                to_status=new,
+                actor_id=user.id,
+                at=now,
+                note=OBJECTED,
+            )
+        )
+        dropped += 1
+    audit.record(
+        db,
+        actor_id=user.id,
+        action="automated_proposals.objected",
+        object_type="user",
+        object_id=user.id,
+        after={"drafts_dropped": dropped},
+        at=now,
+    )
+    db.flush()
+    log.info("automated proposals objected to: user=%s drafts_dropped=%d", user.id, dropped)
+    return dropped
+
+
+def allow_automated_proposals(db: Session, user: User, *, now: dt.datetime | None = None) -> None:
+    """Withdraw ``user``'s objection to automated proposals: the next cohort run may propose them again.
+
+    Proposals the objection dropped stay dropped. An audit row records it; nothing happens when there
+    is no objection. Flushes, never commits.
+    """
+    objected_at = user.automated_proposals_objected_at
+    if objected_at is None:
+        return
+    now = now or utcnow()
+    user.automated_proposals_objected_at = None
+    audit.record(
+        db,
+        actor_id=user.id,
+        action="automated_proposals.allowed",
+        object_type="user",
+        object_id=user.id,
+        before={"objected_at": objected_at.isoformat(timespec="seconds")},
+        at=now,
+    )
+    db.flush()
+    log.info("automated proposals allowed again: user=%s", user.id)
 
 
 def matches_in_matching() -> list[ColumnElement[bool]]:

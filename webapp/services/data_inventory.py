@@ -31,6 +31,7 @@ PERSONAL_DATA_COLUMNS: dict[str, dict[str, str]] = {
         "privacy_consent_purposes": "consent",
         "privacy_consent_channel": "consent",
         "consent_withdrawn_at": "consent",
+        "automated_proposals_objected_at": "consent",
         "adult_confirmed_at": "consent",
         "created_at": "account activity",
         "last_login_at": "account activity",

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import String, bindparam, case, func, literal, select
+from sqlalchemy import String, bindparam, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from matching.explain import Reason
@@ -114,13 +114,18 @@ def entrepreneur_home(db: Session, user: User) -> EntrepreneurHome:
 
 
 def requests_of(db: Session, entrepreneur: Entrepreneur, limit: int = 30) -> list[MatchRequest]:
-    """The entrepreneur's requests (not staff drafts), open ones first, then newest first."""
+    """The entrepreneur's requests, open ones first, then newest first.
+
+    Cohort proposals count once staff sent them: drafts, rejected ones and drafts dropped before
+    review (the person withdrew consent or objected to automated proposals) were never theirs to see.
+    """
     return list(
         db.scalars(
             select(MatchRequest)
             .where(
                 MatchRequest.entrepreneur_id == entrepreneur.id,
                 MatchRequest.status.not_in(("draft", "rejected")),
+                or_(MatchRequest.origin != "cohort", MatchRequest.sent_at.is_not(None)),
             )
             .order_by(case((MatchRequest.status == "pending", 0), else_=1), MatchRequest.created_at.desc())
             .limit(limit)

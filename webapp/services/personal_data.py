@@ -191,6 +191,7 @@ def export_personal_data(db: Session, user: User) -> dict:
             "purposes": user.privacy_consent_purposes,
             "channel": user.privacy_consent_channel,
             "withdrawn_at": _plain(user.consent_withdrawn_at),
+            "automated_proposals_objected_at": _plain(user.automated_proposals_objected_at),
             "adult_confirmed_at": _plain(user.adult_confirmed_at),
         },
         "entrepreneur_profile": _columns(entrepreneur) if entrepreneur else None,
