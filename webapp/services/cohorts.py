@@ -3,7 +3,9 @@
 A run writes one ``draft`` request (origin ``cohort``) per matched entrepreneur and tells nobody;
 staff approve (``draft -> pending``: now the mentor is asked), reject (``draft -> rejected``, kept
 as a declined example for the model) or swap the mentor of a draft. Every step is a guarded UPDATE
-whose row count is checked, with a StatusChange and an AuditLog row.
+whose row count is checked, with a StatusChange and an AuditLog row. Given the ``version`` of a
+proposal the staff member saw, a step is refused (``StaleVersion``, nothing written) when someone
+changed the proposal since: two staff reviewing one run cannot overwrite each other (CON-5).
 
 A mentor's places for a run are ``capacity - active mentees - open cohort proposals`` (drafts of
 any run and approved proposals still waiting for the mentor): drafts never promise a mentor more
@@ -15,10 +17,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -33,7 +35,13 @@ from webapp.services import audit, notifications
 from webapp.services.adapters import to_entrepreneur, to_mentor
 from webapp.services.consent import has_objected, in_automated_proposals
 from webapp.services.errors import Conflict, InvalidInput, NotFound
-from webapp.services.mentorship import REJECT_REASONS, _log_change, matching_history, reasons_json
+from webapp.services.mentorship import (
+    REJECT_REASONS,
+    _log_change,
+    matching_history,
+    reasons_json,
+    refuse_stale,
+)
 from webapp.services.suggestions import score_pair, why_not
 
 log = logging.getLogger(__name__)
@@ -421,11 +429,22 @@ def alternatives(
 # --- staff decisions ----------------------------------------------------------------------------
 
 
-def _move(db: Session, request_id: int, old: str, new: str, *, run_id: int | None = None, **values) -> bool:
-    """Move a cohort proposal from ``old`` to ``new`` if (and only if) it is still in ``old``."""
+def _move(
+    db: Session,
+    request_id: int,
+    old: str,
+    new: str,
+    *,
+    run_id: int | None = None,
+    version: int | None = None,
+    **values,
+) -> bool:
+    """Move a cohort proposal from ``old`` to ``new`` if (and only if) it is still in ``old`` (and at ``version``)."""
     where = [MatchRequest.id == request_id, MatchRequest.status == old, MatchRequest.origin == "cohort"]
     if run_id is not None:
         where.append(MatchRequest.cohort_run_id == run_id)
+    if version is not None:
+        where.append(MatchRequest.version == version)
     result = db.execute(
         update(MatchRequest)
         .where(*where)
@@ -442,9 +461,13 @@ def _proposal(db: Session, request_id: int, run_id: int | None = None) -> MatchR
     return req
 
 
-def _not_draft(db: Session, request_id: int, run_id: int | None = None) -> Conflict:
+def _not_draft(
+    db: Session, request_id: int, run_id: int | None = None, version: int | None = None
+) -> Conflict:
+    """Why a step on a proposal did nothing: not found, changed since ``version``, or not a draft any more."""
     req = _proposal(db, request_id, run_id)
     db.refresh(req)
+    refuse_stale(req, version)
     return Conflict(
         "proposal_not_draft",
         f"proposal {request_id} is already {req.status}",
@@ -454,20 +477,28 @@ def _not_draft(db: Session, request_id: int, run_id: int | None = None) -> Confl
 
 
 def approve(
-    db: Session, staff_id: int | None, request_ids: Iterable[int], *, run_id: int | None = None
+    db: Session,
+    staff_id: int | None,
+    request_ids: Iterable[int],
+    *,
+    run_id: int | None = None,
+    versions: Mapping[int, int] | None = None,
 ) -> int:
     """Send draft proposals to their mentors (``draft -> pending``); returns how many were sent.
 
     Mentor and entrepreneur are notified (``proposal_approved``). Raises ``Conflict``
-    (``proposal_not_draft``) when any of them is no longer a draft and ``NotFound`` when one is not
-    a cohort proposal (of ``run_id``, when given); the caller then rolls back, so a bulk approval
-    is all or nothing.
+    (``proposal_not_draft``) when any of them is no longer a draft, ``StaleVersion`` when one has
+    changed since the version ``versions`` gives for it (ids missing there are not checked), and
+    ``NotFound`` when one is not a cohort proposal (of ``run_id``, when given); the caller then
+    rolls back, so a bulk approval is all or nothing.
     """
     ids = sorted({int(i) for i in request_ids})
+    versions = versions or {}
     now = utcnow()
     for request_id in ids:
-        if not _move(db, request_id, "draft", "pending", run_id=run_id, sent_at=now):
-            raise _not_draft(db, request_id, run_id)
+        version = versions.get(request_id)
+        if not _move(db, request_id, "draft", "pending", run_id=run_id, version=version, sent_at=now):
+            raise _not_draft(db, request_id, run_id, version)
         req = db.get(MatchRequest, request_id)
         _log_change(db, request_id=request_id, old="draft", new="pending", actor_id=staff_id, at=now)
         audit.record(
@@ -506,10 +537,12 @@ def reject(
     note: str | None = None,
     *,
     run_id: int | None = None,
+    version: int | None = None,
 ) -> MatchRequest:
     """Reject a draft with a reason from ``REJECT_REASONS`` (plus a note); nobody is notified.
 
-    The rejected proposal stays as a declined example in the model's history.
+    The rejected proposal stays as a declined example in the model's history. ``StaleVersion``
+    when ``version`` is given and the proposal has changed since.
     """
     if reason not in REJECT_REASONS:
         raise InvalidInput("bad_reason", f"reason must be one of {', '.join(REJECT_REASONS)}")
@@ -521,11 +554,12 @@ def reject(
         "draft",
         "rejected",
         run_id=run_id,
+        version=version,
         responded_at=now,
         response_reason=reason,
         response_note=note,
     ):
-        raise _not_draft(db, request_id, run_id)
+        raise _not_draft(db, request_id, run_id, version)
     _log_change(
         db, request_id=request_id, old="draft", new="rejected", actor_id=staff_id, note=reason, at=now
     )
@@ -552,14 +586,17 @@ def swap(
     run_id: int | None = None,
     scorer: MatchScorer | None = None,
     history: Sequence[HistoryRecord] | None = None,
+    version: int | None = None,
 ) -> MatchRequest:
     """Give a draft another mentor who meets every requirement and has a place left; rescore it.
 
     Raises ``Conflict`` (``proposal_not_draft``, ``mentor_not_available`` with the reasons,
     ``mentor_objected`` when the mentor objects to automated proposals,
-    ``mentor_full`` when the mentor's places are all promised) or ``NotFound``.
+    ``mentor_full`` when the mentor's places are all promised), ``StaleVersion`` (``version`` given
+    and the proposal changed since) or ``NotFound``.
     """
     req = _proposal(db, request_id, run_id)
+    refuse_stale(req, version)
     if req.status != "draft":
         raise _not_draft(db, request_id, run_id)
     old_mentor_id, old_score = req.mentor_id, req.score
@@ -590,6 +627,7 @@ def swap(
                     MatchRequest.id == request_id,
                     MatchRequest.status == "draft",
                     MatchRequest.mentor_id == old_mentor_id,
+                    MatchRequest.version == version if version is not None else true(),
                 )
                 .values(
                     mentor_id=mentor.id, score=round(score, 6), reasons=kept, version=MatchRequest.version + 1
@@ -601,7 +639,7 @@ def swap(
             "already_requested", "the entrepreneur already has an open request to this mentor"
         ) from None
     if result.rowcount != 1:
-        raise _not_draft(db, request_id, run_id)
+        raise _not_draft(db, request_id, run_id, version)
     now = utcnow()
     _log_change(
         db,

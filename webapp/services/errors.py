@@ -33,3 +33,11 @@ class InvalidInput(ServiceError):
     def __init__(self, code: str, message: str, errors: list | None = None, **params: object):
         super().__init__(code, message, **params)
         self.errors = errors or []
+
+
+class StaleVersion(Conflict):
+    """The caller saw another version of the object than the one stored (a lost update refused).
+
+    Its change was based on what someone else has changed since, so nothing is written;
+    ``params["version"]`` is the stored version.
+    """

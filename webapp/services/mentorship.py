@@ -1,7 +1,9 @@
 """The life of a pairing: requests, proposals, acceptance under capacity, expiry, and ending a match.
 
 Every state change is a guarded UPDATE (``WHERE status = 'pending' ...``) whose row count is
-checked, and a mentor's place is taken by ``UPDATE mentor SET active_count = active_count + 1
+checked; a caller that says which ``version`` of the request its user saw (a form's hidden field,
+an API call's ``If-Match``) adds ``AND version = :seen`` and is refused with ``StaleVersion`` when
+someone changed the request since (CON-5). And a mentor's place is taken by ``UPDATE mentor SET active_count = active_count + 1
 WHERE active_count < capacity AND NOT paused``: the database decides who wins a race, on SQLite and
 PostgreSQL alike, and the caller's single commit makes each change all or nothing.
 """
@@ -31,7 +33,7 @@ from models import (
     utcnow,
 )
 from webapp.services import consent, notifications
-from webapp.services.errors import Conflict, InvalidInput, NotFound
+from webapp.services.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from webapp.services.mentor_pool import MentorPools
 from webapp.services.suggestions import score_pair, why_not
 
@@ -80,12 +82,31 @@ def _log_change(
     )
 
 
+def refuse_stale(req: MatchRequest, version: int | None) -> None:
+    """Raise ``StaleVersion`` when the caller saw another ``version`` of ``req`` than the stored one."""
+    if version is not None and req.version != version:
+        raise StaleVersion(
+            "stale_version",
+            f"request {req.id} changed meanwhile (version {req.version}, not {version})",
+            request_id=req.id,
+            version=req.version,
+        )
+
+
 def _transition(
-    db: Session, request_id: int, old: str | tuple[str, ...], new: str, **where_and_values
+    db: Session,
+    request_id: int,
+    old: str | tuple[str, ...],
+    new: str,
+    *,
+    version: int | None = None,
+    **where_and_values,
 ) -> bool:
-    """Move a request from ``old`` to ``new`` if (and only if) it is still in ``old``."""
+    """Move a request from ``old`` to ``new`` if (and only if) it is still in ``old`` (and at ``version``)."""
     olds = (old,) if isinstance(old, str) else old
     where = [MatchRequest.id == request_id, MatchRequest.status.in_(olds)]
+    if version is not None:
+        where.append(MatchRequest.version == version)
     for key in ("entrepreneur_id", "mentor_id", "origin"):
         if key in where_and_values:
             where.append(getattr(MatchRequest, key) == where_and_values.pop(key))
@@ -200,38 +221,59 @@ def request_mentor(
 
 
 def withdraw_request(
-    db: Session, entrepreneur: Entrepreneur, request_id: int, *, actor_id: int | None = None
+    db: Session,
+    entrepreneur: Entrepreneur,
+    request_id: int,
+    *,
+    actor_id: int | None = None,
+    version: int | None = None,
 ) -> MatchRequest:
-    """The entrepreneur takes a pending request back."""
+    """The entrepreneur takes a pending request back (``version``: the one they saw, if known)."""
     if not _transition(
-        db, request_id, "pending", "withdrawn", entrepreneur_id=entrepreneur.id, responded_at=utcnow()
+        db,
+        request_id,
+        "pending",
+        "withdrawn",
+        version=version,
+        entrepreneur_id=entrepreneur.id,
+        responded_at=utcnow(),
     ):
-        _raise_missing_or_conflict(db, request_id, entrepreneur_id=entrepreneur.id)
+        _raise_missing_or_conflict(db, request_id, version=version, entrepreneur_id=entrepreneur.id)
     _log_change(db, request_id=request_id, old="pending", new="withdrawn", actor_id=actor_id)
     return _reload(db, db.get(MatchRequest, request_id))
 
 
-def _raise_missing_or_conflict(db: Session, request_id: int, **owner) -> None:
+def _raise_missing_or_conflict(db: Session, request_id: int, *, version: int | None = None, **owner) -> None:
     req = db.get(MatchRequest, request_id)
     if req is None or any(getattr(req, k) != v for k, v in owner.items()):
         raise NotFound("request_not_found", "no such request")
     db.refresh(req)
+    refuse_stale(req, version)
     raise Conflict("request_not_pending", f"this request is already {req.status}", status=req.status)
 
 
 # --- mentors ------------------------------------------------------------------------------------
 
 
-def accept_request(db: Session, mentor: Mentor, request_id: int, *, actor_id: int | None = None) -> Match:
+def accept_request(
+    db: Session,
+    mentor: Mentor,
+    request_id: int,
+    *,
+    actor_id: int | None = None,
+    version: int | None = None,
+) -> Match:
     """The mentor accepts: takes one of their places, starts the match, closes the entrepreneur's other requests.
 
     Raises ``Conflict`` with code ``capacity_full`` when no place is left (however many accept at
     once), ``request_not_pending`` when it was answered or withdrawn meanwhile, and
-    ``already_matched`` when the entrepreneur was matched elsewhere first.
+    ``already_matched`` when the entrepreneur was matched elsewhere first; ``StaleVersion`` when
+    ``version`` (the one the mentor saw) is given and the request has changed since.
     """
     req = db.get(MatchRequest, request_id)
     if req is None or req.mentor_id != mentor.id or req.status in ("draft", "rejected"):
         raise NotFound("request_not_found", "no such request")
+    refuse_stale(req, version)
     # Accepts of one entrepreneur's requests queue on the entrepreneur's row (PostgreSQL; SQLite
     # serialises writers anyway): two mentors accepting the same person at once would otherwise
     # deadlock between the one-active-match index and closing the other requests. The second then
@@ -240,8 +282,10 @@ def accept_request(db: Session, mentor: Mentor, request_id: int, *, actor_id: in
     now = utcnow()
     if not _take_place(db, mentor.id):
         raise Conflict("capacity_full", "all your places are taken (or you are paused)")
-    if not _transition(db, request_id, "pending", "accepted", mentor_id=mentor.id, responded_at=now):
-        _raise_missing_or_conflict(db, request_id, mentor_id=mentor.id)
+    if not _transition(
+        db, request_id, "pending", "accepted", version=version, mentor_id=mentor.id, responded_at=now
+    ):
+        _raise_missing_or_conflict(db, request_id, version=version, mentor_id=mentor.id)
     match = Match(
         entrepreneur_id=req.entrepreneur_id,
         mentor_id=mentor.id,
@@ -303,25 +347,28 @@ def decline_request(
     reason: str,
     note: str | None = None,
     actor_id: int | None = None,
+    version: int | None = None,
 ) -> MatchRequest:
-    """The mentor declines with a reason from the short list (plus free text)."""
+    """The mentor declines with a reason from the short list (plus free text); ``version`` as for accepting."""
     if reason not in DECLINE_REASONS:
         raise InvalidInput("bad_reason", f"reason must be one of {', '.join(DECLINE_REASONS)}")
     req = db.get(MatchRequest, request_id)
     if req is None or req.mentor_id != mentor.id or req.status in ("draft", "rejected"):
         raise NotFound("request_not_found", "no such request")
+    refuse_stale(req, version)
     note = (note or "").strip()[:1000] or None
     if not _transition(
         db,
         request_id,
         "pending",
         "declined",
+        version=version,
         mentor_id=mentor.id,
         responded_at=utcnow(),
         response_reason=reason,
         response_note=note,
     ):
-        _raise_missing_or_conflict(db, request_id, mentor_id=mentor.id)
+        _raise_missing_or_conflict(db, request_id, version=version, mentor_id=mentor.id)
     _log_change(db, request_id=request_id, old="pending", new="declined", actor_id=actor_id, note=reason)
     entrepreneur = db.get(Entrepreneur, req.entrepreneur_id)
     if entrepreneur and entrepreneur.user_id:
