@@ -16,6 +16,7 @@ from matching import reference
 from models import MatchRequest, Role
 from webapp.access import roles
 from webapp.database import get_db, intend_to_write, read_only
+from webapp.form_versions import form_version, form_versions
 from webapp.model_store import current_scorer, model_dir
 from webapp.services import access_log, cohorts, consent
 from webapp.services.errors import NotFound, ServiceError
@@ -125,6 +126,7 @@ def _problem_message(exc: ServiceError) -> str:
         "mentor_objected": _("Mentor ini menolak usulan otomatis; wirausaha dapat memintanya langsung."),
         "bad_reason": _("Pilih alasan penolakan dari daftar."),
         "bad_filter": _("Filter tidak dikenal. Pilih dari daftar."),
+        "stale_version": _("Data berubah sementara Anda mengisinya. Muat ulang halaman lalu coba lagi."),
     }
     return messages.get(exc.code, _("Perubahan tidak dapat disimpan."))
 
@@ -250,10 +252,14 @@ def review(run_id: int):
 @bp.post("/<int:run_id>/approve")
 @roles(Role.STAFF)
 def approve_many(run_id: int):
-    """Approve the ticked drafts, or every draft of the run (``all``)."""
+    """Approve the ticked drafts (each at the version the page showed), or every draft of the run (``all``).
+
+    ``all`` means the drafts as they are now, on every page of the table, so it checks no version.
+    """
     if not ActionForm().validate_on_submit():
         abort(400)
     db = get_db()
+    versions = {}
     if request.form.get("all"):
         ids = cohorts.draft_ids(db, run_id)
     else:
@@ -261,11 +267,12 @@ def approve_many(run_id: int):
             ids = [int(i) for i in request.form.getlist("ids")]
         except ValueError:
             abort(400)
+        versions = form_versions()
     if not ids:
         flash(_("Tidak ada usulan yang dipilih."), "error")
         return _back(run_id)
     try:
-        n = cohorts.approve(db, current_user.id, ids, run_id=run_id)
+        n = cohorts.approve(db, current_user.id, ids, run_id=run_id, versions=versions)
     except ServiceError as exc:
         return _problem(exc, run_id)
     db.commit()
@@ -280,8 +287,15 @@ def approve_one(run_id: int, request_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     db = get_db()
+    version = form_version()
     try:
-        cohorts.approve(db, current_user.id, [request_id], run_id=run_id)
+        cohorts.approve(
+            db,
+            current_user.id,
+            [request_id],
+            run_id=run_id,
+            versions=None if version is None else {request_id: version},
+        )
     except ServiceError as exc:
         return _problem(exc, run_id)
     db.commit()
@@ -299,7 +313,15 @@ def reject(run_id: int, request_id: int):
         return _back(run_id)
     db = get_db()
     try:
-        cohorts.reject(db, current_user.id, request_id, form.reason.data, form.note.data, run_id=run_id)
+        cohorts.reject(
+            db,
+            current_user.id,
+            request_id,
+            form.reason.data,
+            form.note.data,
+            run_id=run_id,
+            version=form_version(),
+        )
     except ServiceError as exc:
         return _problem(exc, run_id)
     db.commit()
@@ -350,6 +372,7 @@ def swap(run_id: int, request_id: int):
             form.mentor_id.data,
             run_id=run_id,
             scorer=current_scorer(model_dir()),
+            version=form_version(),
         )
     except ServiceError as exc:
         return _problem(exc, run_id)

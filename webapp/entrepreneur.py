@@ -32,6 +32,7 @@ from models import Entrepreneur, Role, User
 from webapp import journey_text as text
 from webapp.access import roles
 from webapp.database import get_db, read_only
+from webapp.form_versions import form_version
 from webapp.services import accounts, consent, journeys, mentorship, profiles
 from webapp.services.errors import InvalidInput, NotFound, ServiceError
 from webapp.suggestion_cache import mentor_pools
@@ -473,7 +474,7 @@ def withdraw(request_id: int):
         abort(404)
     _csrf_ok(FlaskForm())
     try:
-        mentorship.withdraw_request(db, row, request_id, actor_id=current_user.id)
+        mentorship.withdraw_request(db, row, request_id, actor_id=current_user.id, version=form_version())
     except NotFound:
         db.rollback()
         abort(404)

@@ -71,6 +71,7 @@ def service_message(exc: ServiceError, *, mentor: bool = False) -> str:
             "Semua tempat Anda sudah terisi (atau Anda sedang cuti). Naikkan kapasitas di profil, atau tolak permintaan ini."
         ),
         "match_not_active": _("Pendampingan ini sudah berakhir."),
+        "stale_version": _("Data berubah sementara Anda mengisinya. Muat ulang halaman lalu coba lagi."),
         "bad_reason": _("Pilih alasan dari daftar."),
         "bad_rating": _("Nilai antara 1 dan 5."),
         "consent_withdrawn": _(

@@ -31,6 +31,7 @@ from webapp.entrepreneur import (
     language_choices,
     mode_choices,
 )
+from webapp.form_versions import form_version
 from webapp.services import journeys, mentorship, profiles, progress
 from webapp.services.errors import InvalidInput, NotFound, ServiceError
 
@@ -226,7 +227,9 @@ def accept(request_id: int):
     mentor = _require_mentor(db)
     _csrf_ok(FlaskForm())
     try:
-        match = mentorship.accept_request(db, mentor, request_id, actor_id=current_user.id)
+        match = mentorship.accept_request(
+            db, mentor, request_id, actor_id=current_user.id, version=form_version()
+        )
     except NotFound:
         db.rollback()
         abort(404)
@@ -261,6 +264,7 @@ def decline(request_id: int):
             reason=form.reason.data or "",
             note=form.note.data,
             actor_id=current_user.id,
+            version=form_version(),
         )
     except NotFound:
         db.rollback()
