@@ -100,6 +100,7 @@ MATRIX = [
         lambda w: {"mentor_id": w.mentor.id, "message": "Mohon bimbingan"},
     ),
     Row("GET", url("/requests", lambda w: "/api/v1/requests"), MEMBERS),
+    Row("GET", url("/requests/{pending}", lambda w: f"/api/v1/requests/{w.pending_request().id}"), MEMBERS),
     Row(
         "POST",
         url("/requests/{pending}/withdraw", lambda w: f"/api/v1/requests/{w.pending_request().id}/withdraw"),
@@ -128,6 +129,11 @@ MATRIX = [
     Row("POST", url("/staff/cohorts", lambda w: "/api/v1/staff/cohorts"), _statuses(401, 403, 403, 201), {}),
     Row(
         "GET", url("/staff/cohorts/{run}", lambda w: f"/api/v1/staff/cohorts/{w.cohort_run().id}"), STAFF_ONLY
+    ),
+    Row(
+        "GET",
+        url("/staff/proposals/{draft}", lambda w: f"/api/v1/staff/proposals/{w.draft_proposal().id}"),
+        STAFF_ONLY,
     ),
     Row(
         "POST",

@@ -52,7 +52,9 @@ def init_api(app: Flask) -> JakMentorApi:
                     "Pairs Jakarta's UMKM entrepreneurs with mentors. Authenticate with a personal "
                     "token (`Authorization: Bearer <token>`, made at POST /api/v1/me/tokens while "
                     "logged in) or the browser session (then send `X-CSRFToken` on writes). "
-                    "Every error has the body {code, status, message, errors, reason?, details?}."
+                    "Every error has the body {code, status, message, errors, reason?, details?}. "
+                    "A request or proposal read alone carries an ETag; send it back as If-Match on "
+                    "its writes and they answer 412 (writing nothing) if it changed meanwhile."
                 )
             },
             "security": [{"bearerAuth": []}, {"sessionCookie": []}],

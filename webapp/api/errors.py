@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from webapp.services.errors import ServiceError
+from webapp.services.errors import ServiceError, StaleVersion
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +128,16 @@ def _service_error(exc: ServiceError):
     )
 
 
+def _precondition_failed(exc: StaleVersion):
+    # Only a write sent with If-Match names a version (webapp.api.etags): it named an older one.
+    return envelope_response(
+        412,
+        "The request changed since you read it: GET it again (new ETag) and decide again.",
+        reason=exc.code,
+        details=exc.params or None,
+    )
+
+
 def _validation_error(exc: ValidationError):
     return envelope_response(422, "The request has invalid fields.", errors=_field_errors(exc.messages))
 
@@ -166,6 +176,7 @@ def api_blueprint(name: str, import_name: str, *, url_prefix: str, description: 
     blp = Blueprint(name, import_name, url_prefix=url_prefix, description=description)
     blp.register_error_handler(HTTPException, _http_error)
     blp.register_error_handler(ServiceError, _service_error)
+    blp.register_error_handler(StaleVersion, _precondition_failed)  # the subclass's own handler wins
     blp.register_error_handler(ValidationError, _validation_error)
     blp.register_error_handler(OperationalError, _database_unavailable)
     blp.register_error_handler(IntegrityError, _constraint_conflict)

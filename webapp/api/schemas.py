@@ -230,6 +230,13 @@ class RequestSchema(ApiSchema):
     created_at = fields.DateTime(dump_only=True)
     sent_at = fields.DateTime(dump_only=True, allow_none=True)
     responded_at = fields.DateTime(dump_only=True, allow_none=True)
+    version = fields.Integer(
+        dump_only=True,
+        metadata={
+            "description": 'Goes up with every change; If-Match: "request-<id>-v<version>" makes a write '
+            "conditional on it"
+        },
+    )
 
 
 class MatchSchema(ApiSchema):

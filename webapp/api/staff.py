@@ -1,4 +1,8 @@
-"""``/api/v1/staff``: programme staff's member lists, cohort runs and the review of their proposals."""
+"""``/api/v1/staff``: programme staff's member lists, cohort runs and the review of their proposals.
+
+A proposal read alone carries its ``ETag``; approving, rejecting and swapping take ``If-Match``, so two
+staff reviewing one run cannot overwrite each other's decisions (:mod:`webapp.api.etags`).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from webapp.access import roles
 from webapp.api import API_PREFIX
 from webapp.api.callers import ID
 from webapp.api.errors import AUTHENTICATED_ERRORS, api_blueprint, documented
+from webapp.api.etags import RESPONSE_HEADERS, conditional, etag_headers, if_match_version
 from webapp.api.schemas import (
     CohortRunCreateSchema,
     CohortRunSchema,
@@ -121,39 +126,79 @@ def get_cohort(run_id: int):
     return out
 
 
+@blp.route(f"/proposals/<{ID}:request_id>", methods=["GET"])
+@roles(Role.STAFF)
+@documented(blp, *AUTHENTICATED_ERRORS)
+@blp.response(200, RequestSchema, headers=RESPONSE_HEADERS)
+def get_proposal(request_id: int):
+    """One cohort proposal, in whatever state, with its ETag (send it back in If-Match to decide on it)."""
+    intend_to_write()
+    db = get_db()
+    req = directory.proposal(db, request_id)
+    access_log.record_read(
+        db,
+        actor_id=current_user.id,
+        endpoint=request.endpoint,
+        entrepreneurs=[req.entrepreneur_id],
+        mentors=[req.mentor_id],
+    )
+    headers = etag_headers(req)
+    db.commit()
+    return req, 200, headers
+
+
 @blp.route(f"/proposals/<{ID}:request_id>/approve", methods=["POST"])
 @roles(Role.STAFF)
 @documented(blp, *AUTHENTICATED_ERRORS, 409)
-@blp.response(200, RequestSchema)
+@conditional(blp)
+@blp.response(200, RequestSchema, headers=RESPONSE_HEADERS)
 def approve_proposal(request_id: int):
     """Send a draft proposal to its mentor (it becomes a pending request)."""
     db = get_db()
-    cohorts.approve(db, current_user.id, [request_id])
+    version = if_match_version(request_id)
+    cohorts.approve(
+        db, current_user.id, [request_id], versions=None if version is None else {request_id: version}
+    )
+    req = db.get(MatchRequest, request_id)
+    headers = etag_headers(req)
     db.commit()
-    return db.get(MatchRequest, request_id)
+    return req, 200, headers
 
 
 @blp.route(f"/proposals/<{ID}:request_id>/reject", methods=["POST"])
 @roles(Role.STAFF)
 @documented(blp, *AUTHENTICATED_ERRORS, 409)
+@conditional(blp)
 @blp.arguments(RejectProposalSchema)
-@blp.response(200, RequestSchema)
+@blp.response(200, RequestSchema, headers=RESPONSE_HEADERS)
 def reject_proposal(body, request_id: int):
     """Reject a draft proposal with a reason; nobody is notified."""
     db = get_db()
-    req = cohorts.reject(db, current_user.id, request_id, body["reason"], body["note"])
+    req = cohorts.reject(
+        db, current_user.id, request_id, body["reason"], body["note"], version=if_match_version(request_id)
+    )
+    headers = etag_headers(req)
     db.commit()
-    return req
+    return req, 200, headers
 
 
 @blp.route(f"/proposals/<{ID}:request_id>/swap", methods=["POST"])
 @roles(Role.STAFF)
 @documented(blp, *AUTHENTICATED_ERRORS, 409)
+@conditional(blp)
 @blp.arguments(SwapProposalSchema)
-@blp.response(200, RequestSchema)
+@blp.response(200, RequestSchema, headers=RESPONSE_HEADERS)
 def swap_proposal(body, request_id: int):
     """Give a draft proposal another mentor who fits and has a place left."""
     db = get_db()
-    req = cohorts.swap(db, current_user.id, request_id, body["mentor_id"], scorer=current_scorer(model_dir()))
+    req = cohorts.swap(
+        db,
+        current_user.id,
+        request_id,
+        body["mentor_id"],
+        scorer=current_scorer(model_dir()),
+        version=if_match_version(request_id),
+    )
+    headers = etag_headers(req)
     db.commit()
-    return req
+    return req, 200, headers

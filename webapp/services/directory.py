@@ -59,6 +59,30 @@ def requests_received(db: Session, mentor_id: int, *, status: str | None = None)
     return list(db.scalars(_visible_requests(status).where(MatchRequest.mentor_id == mentor_id)))
 
 
+def own_request(
+    db: Session, request_id: int, *, entrepreneur_id: int | None = None, mentor_id: int | None = None
+) -> MatchRequest:
+    """One request the entrepreneur sent or the mentor received (in a state they see); else ``NotFound``."""
+    if entrepreneur_id is None and mentor_id is None:
+        raise ValueError("own_request needs entrepreneur_id or mentor_id")
+    req = db.get(MatchRequest, request_id)
+    mine = req is not None and (
+        (entrepreneur_id is not None and req.entrepreneur_id == entrepreneur_id)
+        or (mentor_id is not None and req.mentor_id == mentor_id)
+    )
+    if not mine or req.status not in VISIBLE_REQUEST_STATES:
+        raise NotFound("request_not_found", "no such request")
+    return req
+
+
+def proposal(db: Session, request_id: int) -> MatchRequest:
+    """One cohort proposal, in whatever state (for staff); else ``NotFound``."""
+    req = db.get(MatchRequest, request_id)
+    if req is None or req.origin != "cohort":
+        raise NotFound("proposal_not_found", "no such cohort proposal")
+    return req
+
+
 def matches_of(
     db: Session, *, entrepreneur_id: int | None = None, mentor_id: int | None = None
 ) -> list[Match]:
