@@ -62,7 +62,6 @@ def list_requests(query):
 
 
 @blp.route(f"/<{ID}:request_id>", methods=["GET"])
-@read_only
 @roles(Role.ENTREPRENEUR, Role.MENTOR)
 @documented(blp, *AUTHENTICATED_ERRORS)
 @blp.response(200, RequestSchema, headers=RESPONSE_HEADERS)
