@@ -21,6 +21,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -32,7 +33,8 @@ OPEN_REQUEST_STATES = ("draft", "pending")
 REQUEST_STATES = ("draft", "rejected", "pending", "accepted", "declined", "withdrawn", "expired", "closed")
 MATCH_STATES = ("active", "ended", "completed")
 SESSION_STATES = ("proposed", "confirmed", "declined", "cancelled", "held", "missed")
-#: Session states that hold the people's time: at most one such session per person and start time.
+#: Session states that hold the people's time (and a room's place): a person's such sessions never
+#: overlap, and a room never holds more of them at once than its capacity.
 BOOKED_SESSION_STATES = ("proposed", "confirmed", "held")
 
 
@@ -175,13 +177,28 @@ def _booked_slot(name: str, person: str) -> Index:
     return Index(name, person, "starts_at", unique=True, sqlite_where=booked, postgresql_where=booked)
 
 
+def _no_overlap(person: str) -> ExcludeConstraint:
+    """PostgreSQL only: a person's booked intervals ``[starts_at, ends_at)`` never overlap."""
+    return ExcludeConstraint(
+        (person, "="),
+        (text("tstzrange(starts_at, ends_at)"), "&&"),
+        name=f"ex_mentoring_session_{person.removesuffix('_id')}_overlap",
+        using="gist",
+        where=text(_in("status", BOOKED_SESSION_STATES)),
+    ).ddl_if(dialect="postgresql")
+
+
 class MentoringSession(Base):
     """One proposed or held meeting of a match in a given ISO week (at most one per week).
 
     ``entrepreneur_id`` and ``mentor_id`` copy the match's people (a foreign key to the match's
-    ``(id, entrepreneur_id, mentor_id)`` keeps them equal), so that the database itself refuses a
-    second booked session of a person at the same start time. Rows made without them get the
-    match's values at insert. Overlapping but different start times are the services' to avoid.
+    ``(id, entrepreneur_id, mentor_id)`` keeps them equal), so that the database itself refuses
+    booked sessions of a person that overlap; rows made without them get the match's values at
+    insert. Migration 0008 holds the rules: on PostgreSQL the exclusion constraints below (with
+    ``btree_gist``), on SQLite triggers with the same names in their messages; on both a trigger
+    refuses a booked session that would put more booked sessions in a room at some moment than its
+    ``capacity`` (``mentoring_session_room_full``). Triggers have no place in the metadata: the
+    schema is made by the migrations, also in tests, never by ``create_all``.
     """
 
     __tablename__ = "mentoring_session"
@@ -197,6 +214,15 @@ class MentoringSession(Base):
         ),
         _booked_slot("uq_mentoring_session_mentor_start", "mentor_id"),
         _booked_slot("uq_mentoring_session_entrepreneur_start", "entrepreneur_id"),
+        _no_overlap("mentor_id"),
+        _no_overlap("entrepreneur_id"),
+        Index(
+            "ix_mentoring_session_room_start",
+            "room_id",
+            "starts_at",
+            sqlite_where=text(_in("status", BOOKED_SESSION_STATES)),
+            postgresql_where=text(_in("status", BOOKED_SESSION_STATES)),
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     match_id: Mapped[int] = mapped_column(ForeignKey("mentor_match.id"), index=True)

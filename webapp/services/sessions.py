@@ -12,6 +12,15 @@ transaction, so a crash part-way leaves nothing behind (not even the claim) and 
 afresh; ``UNIQUE(match_id, week_start)`` backs this up. Callers on SQLite wrap the transaction in
 ``models.db.write_intent()`` so concurrent runs queue on the write lock.
 
+No double booking
+-----------------
+The scheduler proposes around the sessions already booked, and ``move_session`` checks the room and
+the people first; the database has the last word (migration 0008): a person's booked sessions never
+overlap, a room never holds more booked sessions at once than its capacity. When another
+transaction booked the time after the check, the database's refusal becomes the same refusal the
+check gives (``person_busy``, ``room_full``; ``booking_refusal``); in the weekly run it stops the
+run, and the caller's rollback takes the claim and every session of the run with it.
+
 Reminders (the rule against sending twice)
 ------------------------------------------
 A reminder of ``kind`` for a session is due for a participant when the rule's time has come and
@@ -75,12 +84,20 @@ MIN_NOTICE = dt.timedelta(hours=12)
 PROPOSAL_DEADLINE = dt.time(10, 0)
 VIDEO_BASE = "https://meet.jit.si/JakMentor-"
 VIDEO_ALPHABET = string.ascii_letters + string.digits
-#: Sessions that hold a person's time (and a room's place); the database refuses two of them for
-#: one person at the same start time (``uq_mentoring_session_mentor_start`` and ``..._entrepreneur_start``).
+#: Sessions that hold a person's time (and a room's place). The database refuses two of them of one
+#: person that overlap (``ex_mentoring_session_mentor_overlap`` and ``..._entrepreneur_overlap``; the
+#: unique indexes ``uq_mentoring_session_mentor_start`` and ``..._entrepreneur_start`` for the same
+#: start) and more of them in a room at once than its capacity (``mentoring_session_room_full``).
 BOOKED_STATES = BOOKED_SESSION_STATES
-#: The names of those indexes, and the columns SQLite names instead when it refuses a row.
-_SLOT_INDEXES = ("uq_mentoring_session_mentor_start", "uq_mentoring_session_entrepreneur_start")
-_SLOT_COLUMN = "mentoring_session.starts_at"
+#: The names in the database's refusals of a person's clash (SQLite names the unique index's columns).
+_PERSON_CLASHES = (
+    "ex_mentoring_session_mentor_overlap",
+    "ex_mentoring_session_entrepreneur_overlap",
+    "uq_mentoring_session_mentor_start",
+    "uq_mentoring_session_entrepreneur_start",
+    "mentoring_session.starts_at",
+)
+_ROOM_FULL = "mentoring_session_room_full"
 OPEN_STATES = ("proposed", "confirmed")
 REMINDER_LEAD = dt.timedelta(hours=24)
 FEEDBACK_HOUR = 8
@@ -240,6 +257,15 @@ def _preferred_times(db: Session, match_ids: Sequence[int]) -> dict[int, tuple[i
     return out
 
 
+def _lock_rooms(db: Session, room_ids: Iterable[str]) -> None:
+    """On PostgreSQL, take the row locks the room trigger of migration 0008 takes, all at once and in
+    the order of their ids: two runs (of different weeks) booking the same rooms then queue instead
+    of deadlocking. SQLite serialises writers anyway."""
+    ids = sorted(room_ids)
+    if ids and db.get_bind().dialect.name == "postgresql":
+        db.execute(select(Room.id).where(Room.id.in_(ids)).order_by(Room.id).with_for_update(key_share=True))
+
+
 def _new_session(db: Session, match: Match, monday: dt.date, proposed) -> MentoringSession:
     """Insert one proposed session (a separate step so tests can make a run fail half-way)."""
     row = MentoringSession(
@@ -259,15 +285,17 @@ def _new_session(db: Session, match: Match, monday: dt.date, proposed) -> Mentor
     return row
 
 
-def is_slot_clash(exc: IntegrityError) -> bool:
-    """True when the database refused a second booked session of a person at the same start time."""
+def booking_refusal(exc: IntegrityError) -> Conflict | None:
+    """The refusal to show when the database refused a booking (``person_busy``: a person has another
+    session at that time; ``room_full``); None when ``exc`` is about something else."""
     text = str(exc.orig)
-    return any(name in text for name in _SLOT_INDEXES) or _SLOT_COLUMN in text
-
-
-def _person_busy() -> Conflict:
-    log.warning("session refused by the database: a person already has a session at that start time")
-    return Conflict("person_busy", "one of them has another session at that time")
+    if _ROOM_FULL in text:
+        log.warning("session refused by the database: the room is full at that time")
+        return Conflict("room_full", "the room is full at that time")
+    if any(name in text for name in _PERSON_CLASHES):
+        log.warning("session refused by the database: a person already has a session at that time")
+        return Conflict("person_busy", "one of them has another session at that time")
+    return None
 
 
 def _notify_pair(db: Session, match: Match, kind: str, session_id: int) -> None:
@@ -368,13 +396,15 @@ def propose_sessions_for_week(
         time_limit=time_limit,
     )
     created: list[int] = []
+    _lock_rooms(db, {proposed.room_id for proposed in result.sessions if proposed.room_id})
     for proposed in result.sessions:
         match = by_pair[(proposed.entrepreneur_id, proposed.mentor_id)]
         try:
             row = _new_session(db, match, monday, proposed)
-        except IntegrityError as exc:  # another transaction booked the person meanwhile
-            if is_slot_clash(exc):
-                raise _person_busy() from exc
+        except IntegrityError as exc:  # another transaction booked the person or the room meanwhile
+            refusal = booking_refusal(exc)
+            if refusal is not None:  # the caller rolls the whole run back, the claim with it
+                raise refusal from exc
             raise
         created.append(row.id)
         _notify_pair(db, match, "session_proposed", row.id)
@@ -576,9 +606,10 @@ def ask_another_time(
     try:
         with db.begin_nested():
             ok = _guarded(db, row.id, OPEN_STATES, **values)
-    except IntegrityError as exc:  # another transaction booked one of them at that start meanwhile
-        if is_slot_clash(exc):
-            raise _person_busy() from None
+    except IntegrityError as exc:  # another transaction booked one of them, or the room, meanwhile
+        refusal = booking_refusal(exc)
+        if refusal is not None:
+            raise refusal from None
         raise
     if not ok:
         raise Conflict("session_not_open", "this session was answered meanwhile")
@@ -684,8 +715,9 @@ def move_session(
         with db.begin_nested():
             ok = _guarded(db, row.id, (*OPEN_STATES, "declined"), **values)
     except IntegrityError as exc:
-        if is_slot_clash(exc):  # booked by another transaction after the check above
-            raise _person_busy() from None
+        refusal = booking_refusal(exc)  # booked by another transaction after the checks above
+        if refusal is not None:
+            raise refusal from None
         raise Conflict("week_taken", "this pair already has a session in that week") from None
     if not ok:
         raise Conflict("session_not_open", "this session changed meanwhile")
