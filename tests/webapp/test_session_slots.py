@@ -1,5 +1,7 @@
-"""CON-8 through the services: when the database refuses a second booked session of a person at the
-same start (another transaction booked it after the service looked), people get a clear refusal."""
+"""CON-8 through the services: when the database refuses a booking (another transaction booked the
+person at an overlapping time, or filled the room, after the service looked), people get the refusal
+the service's own check gives (``person_busy``, ``room_full``), never a server error, and a weekly run
+that meets it keeps nothing."""
 
 from __future__ import annotations
 
@@ -19,19 +21,20 @@ from webapp.services.sessions import WIB
 @pytest.fixture
 def unseen_bookings(monkeypatch):
     """The service's own checks miss the other sessions, as when another transaction has not yet
-    committed them: only the database's unique indexes are left to refuse a clash."""
+    committed them: only the database's rules (migrations 0004 and 0008) are left to refuse a clash."""
     overlapping = sessions._overlapping
     monkeypatch.setattr(sessions, "_overlapping", lambda *a, **k: overlapping(*a, **k).where(false()))
     monkeypatch.setattr(sessions, "_booked", lambda *a, **k: [])
 
 
-def _booked(db, match, start: dt.datetime, status: str = "proposed") -> MentoringSession:
+def _booked(db, match, start: dt.datetime, status: str = "proposed", room=None) -> MentoringSession:
     row = MentoringSession(
         match_id=match.id,
         week_start=MONDAY,
         starts_at=start,
         ends_at=start + dt.timedelta(hours=1),
-        mode="online",
+        mode="offline" if room else "online",
+        room_id=room.id if room else None,
         status=status,
     )
     db.add(row)
@@ -116,3 +119,82 @@ def test_rooms_with_places_for_several_sessions_still_take_them_at_the_same_star
     db.flush()
     same_start = select(func.count()).select_from(MentoringSession).where(MentoringSession.room_id == room.id)
     assert db.scalar(same_start) == 2
+
+
+# --- overlapping times (migration 0008) ------------------------------------------------------------
+
+
+def test_a_move_overlapping_another_session_of_the_mentor_is_refused_as_person_busy(db, unseen_bookings):
+    staff = make_user(db, Role.STAFF)
+    match = make_match(db, e_kw={"mode": "online"})
+    other = make_match(db, mentor=match.mentor, e_kw={"mode": "online"})
+    mine = _booked(db, match, at(1, 9))
+    _booked(db, other, at(2, 10))
+    with pytest.raises(Conflict) as exc:
+        sessions.move_session(db, staff.id, mine.id, at(2, 10, 30), None)
+    assert exc.value.code == "person_busy"
+    db.refresh(mine)
+    assert mine.starts_at.astimezone(WIB) == at(1, 9)
+    moved = sessions.move_session(db, staff.id, mine.id, at(2, 11), None)  # right after: allowed
+    assert moved.starts_at.astimezone(WIB) == at(2, 11)
+
+
+def test_a_move_into_a_room_full_at_that_time_is_refused_as_room_full(db, unseen_bookings):
+    staff = make_user(db, Role.STAFF)
+    room = make_room(db, capacity=1)
+    _booked(db, make_match(db, e_kw={"mode": "offline"}), at(1, 9), room=room)
+    mine = _booked(db, make_match(db), at(1, 13))
+    with pytest.raises(Conflict) as exc:
+        sessions.move_session(db, staff.id, mine.id, at(1, 9, 30), room.id)
+    assert exc.value.code == "room_full"
+    db.refresh(mine)
+    assert mine.room_id is None and mine.starts_at.astimezone(WIB) == at(1, 13)
+    moved = sessions.move_session(db, staff.id, mine.id, at(1, 10), room.id)  # when the other has ended
+    assert moved.room_id == room.id
+
+
+def test_staff_moving_into_a_full_room_get_the_room_full_message_not_a_server_error(
+    client, db, unseen_bookings
+):
+    staff = make_user(db, Role.STAFF)
+    room = make_room(db, capacity=1)
+    _booked(db, make_match(db, e_kw={"mode": "offline"}), at(1, 9), room=room)
+    mine = _booked(db, make_match(db), at(1, 13))
+    login(client, staff.email)
+    response = client.post(
+        f"/staff/sessions/{mine.id}/move",
+        data={"day": (MONDAY + dt.timedelta(days=1)).isoformat(), "start": "09:30", "room": room.id},
+    )
+    assert response.status_code == 422
+    assert "Ruangan penuh pada waktu itu." in response.get_data(as_text=True)
+
+
+def test_another_time_overlapping_a_session_the_service_did_not_see_is_refused_as_person_busy(
+    db, unseen_bookings
+):
+    match = make_match(db, e_kw={"mode": "online", "availability": "wed 19:00-21:30"})
+    other = make_match(db, mentor=match.mentor, e_kw={"mode": "online"})
+    mine = _booked(db, match, at(2, 19))
+    _booked(db, other, at(2, 20))  # over every other time the pair has (19:30, 20:00, 20:30)
+    with pytest.raises(Conflict) as exc:
+        sessions.ask_another_time(db, match.entrepreneur.user, mine.id, now=SUNDAY_EVENING)
+    assert exc.value.code == "person_busy"
+    db.refresh(mine)
+    assert mine.status == "proposed" and mine.starts_at.astimezone(WIB) == at(2, 19)
+
+
+def test_a_proposal_run_that_meets_an_overlapping_booking_is_refused_whole(db, unseen_bookings):
+    match = make_match(db, e_kw={"mode": "online"})
+    last_week = MONDAY - dt.timedelta(days=7)
+    usual = _booked(db, match, at(2, 19, monday=last_week), status="confirmed")
+    usual.week_start = last_week
+    make_match(db, e_kw={"mode": "online"})  # a pair the run places, then loses with the rest
+    other = make_match(db, mentor=match.mentor, e_kw={"mode": "online"})
+    _booked(db, other, at(2, 19, 30))  # the mentor's usual time this week, half taken
+    db.flush()
+    before = db.scalar(select(func.count()).select_from(MentoringSession))
+    with pytest.raises(Conflict) as exc, db.begin_nested():
+        sessions.propose_sessions_for_week(db, MONDAY, now=SUNDAY_EVENING, time_limit=1.0)
+    assert exc.value.code == "person_busy"
+    assert db.scalar(select(func.count()).select_from(MentoringSession)) == before
+    assert db.scalar(select(func.count()).select_from(JobRun).where(JobRun.period_start == MONDAY)) == 0
