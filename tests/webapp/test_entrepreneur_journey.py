@@ -270,6 +270,27 @@ def test_once_matched_the_mentor_contact_and_sessions_show(client, db, me):
     assert "Akhiri pendampingan" in page
 
 
+def test_a_matched_entrepreneurs_suggestions_name_the_mentor_in_the_same_three_statements(client, db, me):
+    _matched(db, me)
+    make_mentor(db, name="Pak Lain")
+    client.get("/me/mentors")  # the worker's first page reads and encodes the mentors
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        page = client.get("/me/mentors").get_data(as_text=True)
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+    assert "Anda sudah didampingi Bu Ratna." in page and "/me/mentorship" in page
+    assert "Pak Lain" in page  # the others are still listed
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 3
+    english = client.get("/me/mentors?lang=en").get_data(as_text=True)
+    assert "Bu Ratna" in english and "Anda sudah didampingi" not in english
+
+
 def test_whatsapp_link_only_when_both_share_their_phones(client, db, me):
     _matched(db, me, mentor_phone="6281234567890", mentor_shares=True)
     page = client.get("/me/mentorship").get_data(as_text=True)

@@ -141,7 +141,7 @@ class SuggestionsPage:
     acceptance: dict[int, Acceptance]
     requested: dict[int, int]  # mentor id -> open request id
     open_count: int
-    match: Match | None
+    matched_with: str | None  # the name of the mentor of the active match, if any
     limit: int = MAX_OPEN_REQUESTS
 
 
@@ -176,13 +176,13 @@ class _Standing:
 
     version: Version
     requested: dict[int, int]  # mentor id -> open request id
-    match_id: int | None
+    matched_with: str | None  # the active match's mentor (name)
 
     @classmethod
     def of(cls, values) -> _Standing:
-        top_id, newest, pending, match_id = values
+        top_id, newest, pending, matched_with = values
         requested = dict(tuple(map(int, item.split(":"))) for item in pending.split(",")) if pending else {}
-        return cls(as_version(top_id, newest), requested, match_id)
+        return cls(as_version(top_id, newest), requested, matched_with)
 
 
 def _suggestions(
@@ -214,7 +214,7 @@ def _suggestions(
         acceptance,
         standing.requested,
         len(standing.requested),
-        db.get(Match, standing.match_id) if standing.match_id is not None else None,
+        standing.matched_with,
     )
 
 
@@ -228,7 +228,7 @@ _MENTORS_WITH_ANSWERS = (
 
 
 def _standing_columns(entrepreneur_id) -> tuple:
-    """The pool's version, the open requests as "mentor:request,..." and the active match id."""
+    """The pool's version, the open requests as "mentor:request,..." and the active match's mentor."""
     return (
         *version_columns(),
         select(
@@ -238,7 +238,8 @@ def _standing_columns(entrepreneur_id) -> tuple:
         )
         .where(MatchRequest.entrepreneur_id == entrepreneur_id, MatchRequest.status == "pending")
         .scalar_subquery(),
-        select(Match.id)
+        select(Mentor.name)
+        .join(Match, Match.mentor_id == Mentor.id)
         .where(Match.entrepreneur_id == entrepreneur_id, Match.status == "active")
         .scalar_subquery(),
     )
