@@ -58,3 +58,17 @@ preload_app = False
 #: would only fight over the cores (the matching batch sets its own threads).
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
+
+
+def post_worker_init(worker):
+    """Move what the worker has loaded (libraries, the app) out of the garbage collector's sight.
+
+    About 250,000 objects are alive once the app is built, and a full collection walks them all:
+    a few hundred milliseconds during which the worker's request waits, every thousand or so
+    requests. Frozen, they are never walked again (they live as long as the worker anyway), and a
+    full collection only sees what requests made since: about 20 ms.
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
