@@ -114,6 +114,83 @@ def test_a_ranking_is_made_once_per_profile_filters_and_pool_version(db, world, 
     assert _view(after) == _view(suggest_mentors(db, e))
 
 
+def _assert_same_ranking(ours, theirs):
+    """The same mentors in the same order with the same reasons; the scores equal to rounding (a
+    ranking kept from before another mentor filled up was computed over one more candidate)."""
+    assert [(s.mentor.id, s.reasons) for s in ours] == [(s.mentor.id, s.reasons) for s in theirs]
+    assert [s.score for s in ours] == pytest.approx([s.score for s in theirs], abs=1e-5)
+
+
+def _counting_rankings(monkeypatch) -> list:
+    from webapp.services import suggestions
+
+    calls: list = []
+    real = suggestions.rank_arrays
+    monkeypatch.setattr(suggestions, "rank_arrays", lambda *a, **k: calls.append(1) or real(*a, **k))
+    return calls
+
+
+def test_a_mentor_outside_a_ranking_who_fills_up_leaves_the_ranking_as_it_was(db, world, monkeypatch):
+    calls = _counting_rankings(monkeypatch)
+    pools = MentorPools()
+    e = world[5]
+    first = suggest_mentors(db, e, pools=pools)
+    listed = {s.mentor.id for s in first}
+    other = db.scalar(
+        select(Mentor).where(Mentor.id.not_in(listed), Mentor.active_count < Mentor.capacity, ~Mentor.paused)
+    )
+    other.active_count = other.capacity
+    db.flush()
+    after = suggest_mentors(db, e, pools=pools)
+    assert len(calls) == 1  # the same ranking, not made again
+    assert _view(after) == _view(first)
+    _assert_same_ranking(after, suggest_mentors(db, e))
+    assert pools.builds == 1
+
+
+def test_a_mentor_who_opens_up_again_is_ranked_at_once(db, world, monkeypatch):
+    calls = _counting_rankings(monkeypatch)
+    pools = MentorPools()
+    e, bystander = world[6], world[7]
+    first = suggest_mentors(db, e, pools=pools)
+    suggest_mentors(db, bystander, pools=pools)
+    top = db.get(Mentor, first[0].mentor.id)
+    taken = top.active_count
+    top.active_count = top.capacity
+    db.flush()
+    full = suggest_mentors(db, e, pools=pools)
+    assert top.id not in [s.mentor.id for s in full] and len(calls) == 3
+    top.active_count = taken  # a mentee leaves: the mentor may now belong in any ranking
+    db.flush()
+    assert _view(suggest_mentors(db, e, pools=pools)) == _view(first)
+    _assert_same_ranking(suggest_mentors(db, bystander, pools=pools), suggest_mentors(db, bystander))
+    assert len(calls) == 5 + 1  # both ranked anew (the uncached call above made one more)
+
+
+def test_a_change_stamped_before_the_newest_one_seen_is_still_picked_up(db, world):
+    import datetime as dt
+
+    pools = MentorPools()
+    e = world[8]
+    first = suggest_mentors(db, e, pools=pools)
+    listed = [s.mentor.id for s in first]
+    elsewhere = db.scalar(select(Mentor).where(Mentor.id.not_in(listed)))
+    elsewhere.bio = (elsewhere.bio or "") + " "  # the newest change the pool has seen is someone else's
+    db.flush()
+    newest = pools.current(db).version[1]
+    late, other = db.get(Mentor, listed[0]), db.get(Mentor, listed[-1])
+    # A transaction that wrote ``late`` before the newest change the pool saw, committed after it.
+    late.active_count = late.capacity
+    late.updated_at = newest - dt.timedelta(minutes=10)
+    db.flush()
+    assert pools.current(db).version[1] == newest  # nothing to see yet: the version did not move
+    other.active_count = other.capacity  # the next change moves the version
+    db.flush()
+    after = suggest_mentors(db, e, pools=pools)
+    assert {late.id, other.id}.isdisjoint(s.mentor.id for s in after)
+    _assert_same_ranking(after, suggest_mentors(db, e))
+
+
 def test_a_new_mentor_is_scored_at_once(db, world):
     from tests.factories import make_mentor
 

@@ -5,8 +5,9 @@ whatever their free places), so the mentor side does not depend on who asks: it 
 and each request encodes one entrepreneur and does one matrix-vector product. The cache checks
 one small aggregate per request (highest mentor id and newest ``updated_at``, two index lookups,
 read with the page's other figures); when that changes
-it re-reads only the light columns, and re-encodes only when a profile really changed (a mentor
-taking a mentee changes free places, not the encoding).
+it re-reads the light columns of the mentors changed lately, re-encodes only when a profile really
+changed (a mentor taking a mentee changes free places, not the encoding), and keeps the rankings
+the change cannot have touched.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from matching import profiles
@@ -187,48 +188,75 @@ def build_pool(
     )
 
 
+#: How far before the newest change it has seen a refresh looks again. ``updated_at`` is stamped
+#: when a transaction writes the row, not when it commits: a transaction that wrote a mentor before
+#: another one but committed after it carries the older stamp, and is caught by the next refresh
+#: as long as it committed within this time of its write (requests are cut off after 30 s).
+REFRESH_SLACK = dt.timedelta(hours=1)
+
+
 def _refreshed(db: Session, pool: MentorPool, version: Version) -> MentorPool:
-    """The pool brought up to date: free places only when no profile changed, else rebuilt."""
-    light = db.execute(
-        select(Mentor.id, Mentor.updated_at, Mentor.capacity, Mentor.active_count, Mentor.paused).order_by(
-            Mentor.id
-        )
-    ).all()
-    ids = np.array([r.id for r in light], dtype=np.int64)
-    if len(ids) != len(pool.ids) or not np.array_equal(ids, pool.ids):
+    """The pool brought up to date: free places only when no profile changed, else rebuilt.
+
+    Reads only the mentors changed since the pool's newest change (less ``REFRESH_SLACK``), an
+    index range on ``updated_at``: a few rows, not the directory. A new mentor means a rebuild.
+
+    The rankings the pool made stay valid when only free places changed, except those that list a
+    changed mentor (who may be full now, and whose places the page shows), and all of them when a
+    mentor opened up (who may now belong in any of them): scores and reasons do not depend on
+    free places, and a mentor who is not in a ranking and did not open up cannot enter it.
+    """
+    top_id, newest = pool.version
+    if version[0] != top_id or newest is None:
         return build_pool(db, version=version)
-    changed = [j for j, r in enumerate(light) if r.updated_at != pool.stamps[j]]
+    light = db.execute(_RECENT, {"since": newest - REFRESH_SLACK}).all()
     people = list(pool.profiles)
-    if changed:
-        rows = {
-            m.id: m for m in db.scalars(select(Mentor).where(Mentor.id.in_([light[j].id for j in changed])))
-        }
-        for j in changed:
-            row = rows.get(light[j].id)
-            if row is None:
-                return build_pool(db, version=version)
-            fresh = to_mentor(row)
-            if _capacity_view(fresh) != _capacity_view(people[j]):
-                log.info("mentor pool: profile of mentor %s changed, re-encoding", row.id)
-                return build_pool(db, version=version)
-            people[j] = fresh
-    for j, r in enumerate(light):
-        if (r.capacity, r.active_count, r.paused) != (
+    stamps = list(pool.stamps)
+    free = pool.free.copy()
+    changed: set[int] = set()
+    reread: dict[int, int] = {}  # mentor id -> position, for the rows whose stamp moved
+    for r in light:
+        j = pool.index_of(r.id)
+        if j is None:  # not in the pool, although the highest id did not move: read everything
+            return build_pool(db, version=version)
+        if r.updated_at != stamps[j]:
+            reread[r.id] = j
+        elif (r.capacity, r.active_count, r.paused) == (
             people[j].capacity,
             people[j].active_mentees,
             people[j].paused,
         ):
-            people[j] = dataclasses.replace(
-                people[j], capacity=r.capacity, active_mentees=r.active_count, paused=r.paused
-            )
+            continue
+        changed.add(j)
+        stamps[j] = r.updated_at
+        people[j] = dataclasses.replace(people[j], capacity=r.capacity, active_mentees=r.active_count, paused=r.paused)
+        free[j] = people[j].free_capacity
+    if reread:
+        for row in db.scalars(select(Mentor).where(Mentor.id.in_(reread))):
+            fresh = to_mentor(row)
+            j = reread.pop(row.id)
+            if _capacity_view(fresh) != _capacity_view(people[j]):
+                log.info("mentor pool: profile of mentor %s changed, re-encoding", row.id)
+                return build_pool(db, version=version)
+            people[j] = fresh
+            free[j] = fresh.free_capacity
+        if reread:  # gone between the two statements
+            return build_pool(db, version=version)
+    opened = any(pool.free[j] <= 0 < free[j] for j in changed)
+    ranked = {} if opened else {key: r for key, r in pool.ranked.items() if changed.isdisjoint(r.positions)}
     return dataclasses.replace(
         pool,
         profiles=tuple(people),
-        free=np.array([m.free_capacity for m in people], dtype=np.int64),
-        stamps=tuple(r.updated_at for r in light),
+        free=free,
+        stamps=tuple(stamps),
         version=version,
-        ranked={},
+        ranked=ranked,
     )
+
+
+_RECENT = select(Mentor.id, Mentor.updated_at, Mentor.capacity, Mentor.active_count, Mentor.paused).where(
+    Mentor.updated_at >= bindparam("since")
+)
 
 
 class MentorPools:
