@@ -13,6 +13,7 @@ import os
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, TypeVar
@@ -254,7 +255,15 @@ def map_blocks(
     ``S`` is the block's float32 score matrix (one GEMM with one BLAS thread per worker, so that the
     threads do not oversubscribe the cores; numpy releases the GIL in GEMM, partition and reductions).
     Yields ``(rows, mentors, result)`` in block order.
+
+    More than one block runs with one BLAS thread whatever ``workers`` is: OpenBLAS picks another
+    kernel for another thread count, and the scores would differ in the last float32 bits (seen with
+    OpenBLAS 0.3.31: 1 in 7 scores), so that the ranking would depend on the number of workers. A
+    single block (a web request's one entrepreneur) keeps the process's setting, which gunicorn
+    sets to one thread (and setting a limit costs more than that request's product).
     """
+    from threadpoolctl import threadpool_limits
+
     workers = workers or WORKERS
     mt_cache: dict[int, np.ndarray] = {}
 
@@ -272,12 +281,12 @@ def map_blocks(
 
     blocks = ((blk, cand) for blk, cand in iter_blocks(problem, rows, block_size) if len(cand))
     if workers <= 1:
-        for blk, cand in blocks:
-            yield blk, cand, job(blk, cand, mentor_matrix(cand))
+        n_rows = len(problem.entrepreneurs) if rows is None else len(rows)
+        with threadpool_limits(limits=1, user_api="blas") if n_rows > block_size else nullcontext():
+            for blk, cand in blocks:
+                yield blk, cand, job(blk, cand, mentor_matrix(cand))
         return
     from concurrent.futures import ThreadPoolExecutor
-
-    from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
         pending: deque = deque()
