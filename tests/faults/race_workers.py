@@ -11,13 +11,38 @@ from collections.abc import Iterable
 WAIT_SECONDS = 60
 
 
+def _insert_session(session, match_id: int, start: str, minutes: int, room_id: str | None) -> None:
+    """A proposed session written straight to the database, as if no service had checked anything."""
+    import datetime as dt
+
+    from models import MentoringSession
+    from webapp.services.sessions import week_monday
+
+    starts_at = dt.datetime.fromisoformat(start)
+    session.add(
+        MentoringSession(
+            match_id=match_id,
+            week_start=week_monday(starts_at),
+            starts_at=starts_at,
+            ends_at=starts_at + dt.timedelta(minutes=minutes),
+            mode="offline" if room_id else "online",
+            room_id=room_id,
+            status="proposed",
+        )
+    )
+    session.flush()
+
+
 def _serve(url: str, barriers: dict, tasks, results) -> None:
-    """The loop of one worker process: ``(kind, barrier, a, b)`` tasks until ``None``."""
+    """The loop of one worker process: ``(kind, barrier, *args)`` tasks until ``None``."""
+    import datetime as dt
+
+    from sqlalchemy.exc import IntegrityError
     from sqlalchemy.orm import Session
 
     from models import Entrepreneur, Mentor
     from models.db import make_engine, write_intent
-    from webapp.services import mentorship
+    from webapp.services import mentorship, sessions
     from webapp.services.errors import ServiceError
 
     engine = make_engine(url)
@@ -29,22 +54,33 @@ def _serve(url: str, barriers: dict, tasks, results) -> None:
                 return
             if task is None:
                 return
-            kind, barrier, a, b = task
+            kind, barrier, *args = task
             try:
                 # As a POST request does: on SQLite the transaction takes the write lock at BEGIN.
                 with write_intent(), Session(engine) as session:
                     barriers[barrier].wait(timeout=WAIT_SECONDS)
                     if kind == "accept":
-                        mentorship.accept_request(session, session.get(Mentor, a), b)
+                        mentorship.accept_request(session, session.get(Mentor, args[0]), args[1])
                         outcome = "accepted"
                     elif kind == "request":
-                        mentorship.request_mentor(session, session.get(Entrepreneur, a), b)
+                        mentorship.request_mentor(session, session.get(Entrepreneur, args[0]), args[1])
                         outcome = "requested"
+                    elif kind == "move":  # staff id, session id, new start (ISO), room id or None
+                        staff_id, session_id, start, room_id = args
+                        new_start = dt.datetime.fromisoformat(start)
+                        sessions.move_session(session, staff_id, session_id, new_start, room_id)
+                        outcome = "moved"
+                    elif kind == "insert":  # match id, start (ISO), minutes, room id or None
+                        _insert_session(session, *args)
+                        outcome = "inserted"
                     else:
                         raise ValueError(kind)
                     session.commit()
             except ServiceError as exc:
                 outcome = exc.code
+            except IntegrityError as exc:  # what the service would answer, as a web request shows it
+                refusal = sessions.booking_refusal(exc)
+                outcome = refusal.code if refusal else f"error IntegrityError: {exc}"
             except Exception as exc:  # reported to the test, which fails on it
                 outcome = f"error {type(exc).__name__}: {exc}"
             results.put(outcome)
@@ -68,13 +104,14 @@ class RacePool:
         for p in self.processes:
             p.start()
 
-    def race(self, kind: str, pairs: Iterable[tuple[int, int]]) -> list[str]:
-        """Run ``kind`` for each ``(a, b)`` in its own process, all released together; their outcomes."""
+    def race(self, kind: str, pairs: Iterable[tuple]) -> list[str]:
+        """Run ``kind`` for each tuple of arguments in its own process, all released together; their
+        outcomes, sorted."""
         pairs = list(pairs)
         if len(pairs) not in self.barriers:
             raise ValueError(f"a race needs {sorted(self.barriers)} tasks, not {len(pairs)}")
-        for a, b in pairs:
-            self.tasks.put((kind, len(pairs), a, b))
+        for args in pairs:
+            self.tasks.put((kind, len(pairs), *args))
         return sorted(self.results.get(timeout=WAIT_SECONDS * 2) for _ in pairs)
 
     def close(self) -> None:
