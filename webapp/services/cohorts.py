@@ -333,7 +333,11 @@ def review_page(
     page: int = 1,
     per_page: int = 100,
 ) -> ReviewPage:
-    """The proposals of a run, filtered by status and entrepreneur's kecamatan, sorted, paginated."""
+    """The proposals of a run, filtered by status and entrepreneur's kecamatan, sorted, paginated.
+
+    The rows' entrepreneurs and mentors are loaded with the columns the review page shows (name,
+    business, kecamatan; name, company); any other attribute is read when first used.
+    """
     base = select(MatchRequest).where(MatchRequest.cohort_run_id == run_id)
     counts = {
         s: int(n)
@@ -369,7 +373,13 @@ def review_page(
     page = min(max(1, page), pages)
     rows = list(
         db.scalars(
-            stmt.options(joinedload(MatchRequest.entrepreneur), joinedload(MatchRequest.mentor))
+            stmt.options(
+                # The columns the page shows: whole rows cost a JSON decode per profile field.
+                joinedload(MatchRequest.entrepreneur).load_only(
+                    Entrepreneur.name, Entrepreneur.business_name, Entrepreneur.kecamatan_code
+                ),
+                joinedload(MatchRequest.mentor).load_only(Mentor.name, Mentor.company),
+            )
             .order_by(*order)
             .limit(per_page)
             .offset((page - 1) * per_page)
