@@ -1,6 +1,11 @@
 """A stateful model of the mentoring workflow (TST-2): Hypothesis drives the services in random order
 on the test database and checks the invariants after every step.
 
+Sessions (CON-8): weekly runs (each made twice: the second changes no row), some pairs meeting only
+in person in two small rooms; nobody is ever in two booked sessions at once and no room ever holds
+more booked sessions at a moment than its capacity. ``test_session_model.py`` models the sessions
+themselves (moves, other times, answers, with and without the services' own checks).
+
 Each example runs in its own outer transaction, rolled back at its end; each step runs in a
 savepoint that a refused action rolls back, as a web request's rollback would. The clock only moves
 forward and is handed to the services that take ``now``.
@@ -38,6 +43,7 @@ from models import (
     Mentor,
     MentoringSession,
     Role,
+    Room,
     StatusChange,
     User,
     utcnow,
@@ -64,6 +70,9 @@ PROFILE = settings.get_profile(os.environ.get("WORKFLOW_PROFILE", "workflow-ci")
 
 MENTOR_HOURS = "mon 09:00-12:00;wed 13:00-15:00"
 ENTREPRENEUR_HOURS = "mon 08:00-13:00;wed 13:00-16:00;fri 08:00-10:00"
+#: Rooms in the entrepreneurs' kecamatan, open when the mentors are, for one and for two sessions.
+ROOM_HOURS = "mon 09:00-12:00;wed 13:00-15:00;fri 08:00-10:00"
+ROOM_CAPACITIES = (1, 2)
 _engine = None
 
 
@@ -84,6 +93,7 @@ class MentoringWorkflow(RuleBasedStateMachine):
         self.e_ids: list[int] = []
         self.m_ids: list[int] = []
         self.weeks_proposed: Counter[dt.date] = Counter()
+        self.room_ids: list[str] = []
 
     def teardown(self):
         self.db.close()
@@ -127,9 +137,16 @@ class MentoringWorkflow(RuleBasedStateMachine):
 
     # --- rules --------------------------------------------------------------------------------
 
-    def _new_entrepreneur(self) -> int:
+    def _session_rows(self) -> list[tuple]:
+        """Every session of the model's matches as comparable values."""
+        return [
+            (r.id, r.match_id, r.week_start, r.starts_at, r.ends_at, r.mode, r.room_id, r.status)
+            for r in self._sessions()
+        ]
+
+    def _new_entrepreneur(self, mode: str = "online") -> int:
         user = make_user(self.db, Role.ENTREPRENEUR)
-        row = make_entrepreneur(self.db, user, mode="online", availability=ENTREPRENEUR_HOURS)
+        row = make_entrepreneur(self.db, user, mode=mode, availability=ENTREPRENEUR_HOURS)
         self.e_ids.append(row.id)
         return row.id
 
@@ -141,15 +158,27 @@ class MentoringWorkflow(RuleBasedStateMachine):
 
     @initialize(target=entrepreneurs)
     def first_entrepreneurs(self):
-        return multiple(*(self._new_entrepreneur() for _ in range(4)))
+        for capacity in ROOM_CAPACITIES:
+            room = Room(
+                id=f"WF-ROOM-{capacity}",  # each example's rows are rolled back at its end
+                kecamatan_code="31.71.01",
+                name="PPKUKM Gambir",
+                capacity=capacity,
+                availability=ROOM_HOURS,
+            )
+            self.db.add(room)
+            self.db.flush()
+            self.room_ids.append(room.id)
+        modes = ("online", "offline", "either", "offline")
+        return multiple(*(self._new_entrepreneur(mode) for mode in modes))
 
     @initialize(target=mentors, capacities=st.lists(st.integers(1, 3), min_size=2, max_size=3))
     def first_mentors(self, capacities):
         return multiple(*(self._new_mentor(c) for c in capacities))
 
-    @rule(target=entrepreneurs)
-    def register_entrepreneur(self):
-        return self._new_entrepreneur()
+    @rule(target=entrepreneurs, mode=st.sampled_from(("online", "offline", "either")))
+    def register_entrepreneur(self, mode):
+        return self._new_entrepreneur(mode)
 
     @rule(target=mentors, capacity=st.integers(1, 3))
     def register_mentor(self, capacity):
@@ -277,10 +306,12 @@ class MentoringWorkflow(RuleBasedStateMachine):
         first = self._step(
             lambda: sessions.propose_sessions_for_week(self.db, monday, now=self.now, time_limit=0.5)
         )
+        rows = self._session_rows()
         again = self._step(
             lambda: sessions.propose_sessions_for_week(self.db, monday, now=self.now, time_limit=0.5)
         )
         assert again.status == "already_done"
+        assert self._session_rows() == rows  # the weekly job run twice gives the same rows
         assert first.status == ("already_done" if self.weeks_proposed[monday] else "done")
         self.weeks_proposed[monday] += 1
 
@@ -369,6 +400,21 @@ class MentoringWorkflow(RuleBasedStateMachine):
             spans.sort()
             for (_a, end), (start, _b) in zip(spans, spans[1:], strict=False):
                 assert end <= start
+
+    @invariant()
+    def no_room_holds_more_sessions_at_once_than_its_capacity(self):
+        if not self.room_ids:
+            return
+        capacity = {r.id: r.capacity for r in self.db.scalars(select(Room).where(Room.id.in_(self.room_ids)))}
+        changes: dict[str, list[tuple[dt.datetime, int]]] = defaultdict(list)
+        for row in self._sessions():
+            if row.status in sessions.BOOKED_STATES and row.room_id:
+                changes[row.room_id] += [(row.starts_at, 1), (row.ends_at, -1)]
+        for room_id, steps in changes.items():
+            held = 0
+            for _at, step in sorted(steps):  # at one moment, an end (-1) comes before a start
+                held += step
+                assert held <= capacity[room_id]
 
     @invariant()
     def each_week_is_claimed_once(self):
