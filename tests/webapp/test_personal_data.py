@@ -238,6 +238,48 @@ def test_deleting_a_mentor_with_a_mentee_frees_the_mentee(db, people):
     assert people["m_budi"].active_count == 0 and people["m_budi"].capacity == 0
 
 
+def test_a_mentorship_ended_while_the_account_is_deleted_keeps_its_end_and_frees_one_place(db, people):
+    """The mentor completes the mentorship (rating 5) after the deletion read it as active and
+    before it ends it: the mentor's end stands, and the place is freed once, not twice."""
+    from sqlalchemy import event, update
+
+    from models import Mentor
+
+    match, m_budi = people["match"], people["m_budi"]
+    m_budi.active_count = 2  # another mentee stays
+    db.flush()
+    done: list[int] = []
+
+    def mentor_ends_it_meanwhile(state):
+        if done or not state.is_select or Match not in [d.get("entity") for d in state.statement.column_descriptions]:
+            return None
+        frozen = state.invoke_statement().freeze()  # the deletion has read the match as active
+        done.append(1)
+        conn = db.connection()
+        conn.execute(
+            update(Match.__table__)
+            .where(Match.__table__.c.id == match.id)
+            .values(status="completed", end_reason="completed", rating=5, ended_at=dt.datetime.now(dt.UTC))
+        )
+        conn.execute(
+            update(Mentor.__table__)
+            .where(Mentor.__table__.c.id == m_budi.id)
+            .values(active_count=Mentor.__table__.c.active_count - 1)
+        )
+        return frozen()
+
+    event.listen(db, "do_orm_execute", mentor_ends_it_meanwhile)
+    try:
+        delete_account(db, people["siti"])
+    finally:
+        event.remove(db, "do_orm_execute", mentor_ends_it_meanwhile)
+    assert done
+    db.expire_all()
+    assert (match.status, match.end_reason, match.rating) == ("completed", "completed", 5)
+    assert m_budi.active_count == 1  # the other mentee's place is still taken
+    assert _count(db, StatusChange, StatusChange.match_id == match.id, StatusChange.note == "account_deleted") == 0
+
+
 def test_undelivered_messages_to_a_deleted_person_are_dropped(db, people):
     siti = people["siti"]
     assert _count(db, Notification, Notification.user_id == siti.id) == 1

@@ -369,7 +369,16 @@ def delete_account(
         profile_filters.append(Match.mentor_id == mentor.id)
     if profile_filters:
         for match in list(db.scalars(select(Match).where(or_(*profile_filters), Match.status == "active"))):
-            match.status, match.ended_at, match.end_reason = "ended", now, "account_deleted"
+            # A guarded UPDATE, as ``mentorship.end_match`` does: a mentorship the mentor ended
+            # meanwhile keeps its end (and rating), and the place is freed once, by whoever won.
+            ended = db.execute(
+                update(Match)
+                .where(Match.id == match.id, Match.status == "active")
+                .values(status="ended", ended_at=now, end_reason="account_deleted")
+                .execution_options(synchronize_session="fetch")
+            )
+            if ended.rowcount != 1:
+                continue
             change(None, match, "active", "ended")
             db.execute(
                 update(Mentor)
