@@ -251,7 +251,11 @@ def test_a_mentorship_ended_while_the_account_is_deleted_keeps_its_end_and_frees
     done: list[int] = []
 
     def mentor_ends_it_meanwhile(state):
-        if done or not state.is_select or Match not in [d.get("entity") for d in state.statement.column_descriptions]:
+        if (
+            done
+            or not state.is_select
+            or Match not in [d.get("entity") for d in state.statement.column_descriptions]
+        ):
             return None
         frozen = state.invoke_statement().freeze()  # the deletion has read the match as active
         done.append(1)
@@ -277,7 +281,10 @@ def test_a_mentorship_ended_while_the_account_is_deleted_keeps_its_end_and_frees
     db.expire_all()
     assert (match.status, match.end_reason, match.rating) == ("completed", "completed", 5)
     assert m_budi.active_count == 1  # the other mentee's place is still taken
-    assert _count(db, StatusChange, StatusChange.match_id == match.id, StatusChange.note == "account_deleted") == 0
+    assert (
+        _count(db, StatusChange, StatusChange.match_id == match.id, StatusChange.note == "account_deleted")
+        == 0
+    )
 
 
 def test_undelivered_messages_to_a_deleted_person_are_dropped(db, people):
