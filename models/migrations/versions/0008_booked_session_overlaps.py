@@ -95,15 +95,15 @@ def _refuse_existing_clashes() -> None:
 
 # --- PostgreSQL -------------------------------------------------------------------------------------
 
-_PG_ROOM_FUNCTION = f"""
+_PG_ROOM_FUNCTION = """
 CREATE FUNCTION mentoring_session_room_capacity() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     places integer;
 BEGIN
-    IF NEW.room_id IS NULL OR NEW.status NOT IN {BOOKED_STATES} THEN
+    IF NEW.room_id IS NULL OR NEW.status NOT IN ('proposed', 'confirmed', 'held') THEN
         RETURN NEW;
     END IF;
-    IF TG_OP = 'UPDATE' AND OLD.status IN {BOOKED_STATES} AND OLD.room_id = NEW.room_id
+    IF TG_OP = 'UPDATE' AND OLD.status IN ('proposed', 'confirmed', 'held') AND OLD.room_id = NEW.room_id
             AND OLD.starts_at = NEW.starts_at AND OLD.ends_at = NEW.ends_at THEN
         RETURN NEW;  -- the same booking: it takes no further place
     END IF;
@@ -118,17 +118,17 @@ BEGIN
             SELECT NEW.starts_at AS moment
             UNION
             SELECT o.starts_at FROM mentoring_session o
-            WHERE o.room_id = NEW.room_id AND o.status IN {BOOKED_STATES} AND o.id <> NEW.id
+            WHERE o.room_id = NEW.room_id AND o.status IN ('proposed', 'confirmed', 'held') AND o.id <> NEW.id
               AND o.starts_at > NEW.starts_at AND o.starts_at < NEW.ends_at
         ) AS moments
         WHERE (
             SELECT count(*) FROM mentoring_session o
-            WHERE o.room_id = NEW.room_id AND o.status IN {BOOKED_STATES} AND o.id <> NEW.id
+            WHERE o.room_id = NEW.room_id AND o.status IN ('proposed', 'confirmed', 'held') AND o.id <> NEW.id
               AND o.starts_at <= moments.moment AND o.ends_at > moments.moment
         ) >= places
     ) THEN
-        RAISE EXCEPTION '{ROOM_FULL}: room % takes % booked sessions at once', NEW.room_id, places
-            USING ERRCODE = 'check_violation', CONSTRAINT = '{ROOM_FULL}', TABLE = 'mentoring_session';
+        RAISE EXCEPTION 'mentoring_session_room_full: room % takes % booked sessions at once', NEW.room_id, places
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'mentoring_session_room_full', TABLE = 'mentoring_session';
     END IF;
     RETURN NEW;
 END;
@@ -169,7 +169,7 @@ def _sqlite_trigger(event: str) -> str:
     update = event == "UPDATE"
     other = "AND o.id <> OLD.id " if update else ""
     checks = [
-        f"SELECT RAISE(ABORT, '{_overlap_name(person)}: booked sessions of one person overlap') "
+        f"SELECT RAISE(ABORT, '{_overlap_name(person)}: booked sessions of one person overlap') "  # nosec B608 # constants only
         f"WHERE EXISTS (SELECT 1 FROM mentoring_session o WHERE o.{person} = NEW.{person} "
         f"AND o.status IN {BOOKED_STATES} {other}"
         "AND julianday(o.starts_at) < julianday(NEW.ends_at) "
@@ -183,7 +183,7 @@ def _sqlite_trigger(event: str) -> str:
         else ""
     )
     checks.append(
-        f"SELECT RAISE(ABORT, '{ROOM_FULL}: the room takes no more booked sessions at that time') "
+        f"SELECT RAISE(ABORT, '{ROOM_FULL}: the room takes no more booked sessions at that time') "  # nosec B608 # constants only
         f"WHERE NEW.room_id IS NOT NULL {same_booking}AND EXISTS ("
         "SELECT 1 FROM ("
         "SELECT NEW.starts_at AS moment UNION "
