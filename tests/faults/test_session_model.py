@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-from collections import Counter, defaultdict
+from collections import Counter
 from unittest import mock
 
 import pytest
@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from models import JobRun, Match, MentoringSession, Role, Room
 from tests.factories import make_entrepreneur, make_mentor, make_user
+from tests.faults.booking_checks import assert_no_one_booked_twice_at_once, assert_no_room_over_capacity
 from webapp.services import accounts, sessions
 from webapp.services.errors import Conflict, ServiceError
 
@@ -242,30 +243,25 @@ class SessionBooking(RuleBasedStateMachine):
 
     @invariant()
     def nobody_is_in_two_booked_sessions_at_once(self):
-        spans: dict[tuple[str, int], list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
-        for row in self._sessions():
-            if row.status in sessions.BOOKED_STATES:
-                spans[("e", row.entrepreneur_id)].append((row.starts_at, row.ends_at))
-                spans[("m", row.mentor_id)].append((row.starts_at, row.ends_at))
-        for person in spans.values():
-            person.sort()
-            for (_a, end), (start, _b) in zip(person, person[1:], strict=False):
-                assert end <= start
+        assert_no_one_booked_twice_at_once(
+            ((("e", row.entrepreneur_id), ("m", row.mentor_id)), (row.starts_at, row.ends_at))
+            for row in self._sessions()
+            if row.status in sessions.BOOKED_STATES
+        )
 
     @invariant()
     def no_room_holds_more_booked_sessions_at_once_than_its_capacity(self):
         if not self.room_ids:
             return
         capacity = {r.id: r.capacity for r in self.db.scalars(select(Room).where(Room.id.in_(self.room_ids)))}
-        steps: dict[str, list[tuple[dt.datetime, int]]] = defaultdict(list)
-        for row in self._sessions():
-            if row.status in sessions.BOOKED_STATES and row.room_id:
-                steps[row.room_id] += [(row.starts_at, 1), (row.ends_at, -1)]
-        for room_id, changes in steps.items():
-            held = 0
-            for _at, change in sorted(changes):  # at one moment an end (-1) comes before a start
-                held += change
-                assert held <= capacity[room_id]
+        assert_no_room_over_capacity(
+            (
+                (row.room_id, (row.starts_at, row.ends_at))
+                for row in self._sessions()
+                if row.status in sessions.BOOKED_STATES and row.room_id
+            ),
+            capacity,
+        )
 
     @invariant()
     def each_week_is_claimed_once(self):

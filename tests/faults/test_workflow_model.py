@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections import Counter, defaultdict
+from collections import Counter
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -49,6 +49,7 @@ from models import (
     utcnow,
 )
 from tests.factories import make_entrepreneur, make_mentor, make_user
+from tests.faults.booking_checks import assert_no_one_booked_twice_at_once, assert_no_room_over_capacity
 from webapp.services import accounts, mentorship, profiles, sessions
 from webapp.services.errors import ServiceError
 
@@ -389,32 +390,28 @@ class MentoringWorkflow(RuleBasedStateMachine):
     def nobody_is_in_two_sessions_at_once(self):
         if not self.m_ids:
             return
-        booked: dict[tuple[str, int], list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
+        booked = []
         for row in self._sessions():
-            if row.status not in sessions.BOOKED_STATES:
-                continue
-            match = self.db.get(Match, row.match_id)
-            for person in (("e", match.entrepreneur_id), ("m", match.mentor_id)):
-                booked[person].append((row.starts_at, row.ends_at))
-        for spans in booked.values():
-            spans.sort()
-            for (_a, end), (start, _b) in zip(spans, spans[1:], strict=False):
-                assert end <= start
+            if row.status in sessions.BOOKED_STATES:
+                match = self.db.get(Match, row.match_id)
+                booked.append(
+                    ((("e", match.entrepreneur_id), ("m", match.mentor_id)), (row.starts_at, row.ends_at))
+                )
+        assert_no_one_booked_twice_at_once(booked)
 
     @invariant()
     def no_room_holds_more_sessions_at_once_than_its_capacity(self):
         if not self.room_ids:
             return
         capacity = {r.id: r.capacity for r in self.db.scalars(select(Room).where(Room.id.in_(self.room_ids)))}
-        changes: dict[str, list[tuple[dt.datetime, int]]] = defaultdict(list)
-        for row in self._sessions():
-            if row.status in sessions.BOOKED_STATES and row.room_id:
-                changes[row.room_id] += [(row.starts_at, 1), (row.ends_at, -1)]
-        for room_id, steps in changes.items():
-            held = 0
-            for _at, step in sorted(steps):  # at one moment, an end (-1) comes before a start
-                held += step
-                assert held <= capacity[room_id]
+        assert_no_room_over_capacity(
+            (
+                (row.room_id, (row.starts_at, row.ends_at))
+                for row in self._sessions()
+                if row.status in sessions.BOOKED_STATES and row.room_id
+            ),
+            capacity,
+        )
 
     @invariant()
     def each_week_is_claimed_once(self):
