@@ -120,6 +120,27 @@ def record_consent(
     user.consent_withdrawn_at = None
 
 
+def _move_request(
+    db: Session, request_id: int, old: str, new: str, *, actor_id: int, at: dt.datetime, note: str, **values
+) -> bool:
+    """Move one request from ``old`` to ``new`` with a guarded UPDATE (its version moves too) and log
+    the change; False, writing nothing, when it left ``old`` meanwhile."""
+    moved = db.execute(
+        update(MatchRequest)
+        .where(MatchRequest.id == request_id, MatchRequest.status == old)
+        .values(status=new, version=MatchRequest.version + 1, **values)
+        .execution_options(synchronize_session="fetch")
+    )
+    if moved.rowcount != 1:
+        return False
+    db.add(
+        StatusChange(
+            request_id=request_id, from_status=old, to_status=new, actor_id=actor_id, at=at, note=note
+        )
+    )
+    return True
+
+
 @dataclass(frozen=True)
 class Withdrawal:
     """What a withdrawal closed."""
@@ -158,24 +179,10 @@ def withdraw_consent(db: Session, user: User, *, now: dt.datetime | None = None)
             values = {"responded_at": now} if old == "pending" else {}
             if new == "closed":
                 values["response_reason"] = WITHDRAWN
-            moved = db.execute(
-                update(MatchRequest)
-                .where(MatchRequest.id == request_id, MatchRequest.status == old)
-                .values(status=new, version=MatchRequest.version + 1, **values)
-                .execution_options(synchronize_session="fetch")
-            )
-            if moved.rowcount != 1:
+            if not _move_request(
+                db, request_id, old, new, actor_id=user.id, at=now, note=WITHDRAWN, **values
+            ):
                 continue  # answered meanwhile: that answer stands
-            db.add(
-                StatusChange(
-                    request_id=request_id,
-                    from_status=old,
-                    to_status=new,
-                    actor_id=user.id,
-                    at=now,
-                    note=WITHDRAWN,
-                )
-            )
             if old == "draft":
                 dropped += 1
                 continue
@@ -305,25 +312,10 @@ def object_to_automated_proposals(db: Session, user: User, *, now: dt.datetime |
     )
     for request_id, draft_entrepreneur_id in drafts:
         new = "withdrawn" if draft_entrepreneur_id == entrepreneur_id else "closed"
-        moved = db.execute(
-            update(MatchRequest)
-            .where(MatchRequest.id == request_id, MatchRequest.status == "draft")
-            .values(status=new, response_reason=OBJECTED, version=MatchRequest.version + 1)
-            .execution_options(synchronize_session="fetch")
-        )
-        if moved.rowcount != 1:
-            continue  # decided by staff meanwhile: that decision stands
-        db.add(
-            StatusChange(
-                request_id=request_id,
-                from_status="draft",
-                to_status=new,
-                actor_id=user.id,
-                at=now,
-                note=OBJECTED,
-            )
-        )
-        dropped += 1
+        if _move_request(
+            db, request_id, "draft", new, actor_id=user.id, at=now, note=OBJECTED, response_reason=OBJECTED
+        ):
+            dropped += 1  # else decided by staff meanwhile: that decision stands
     audit.record(
         db,
         actor_id=user.id,
