@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
+
+from sqlalchemy import select
+
+from models import BOOKED_SESSION_STATES, Room
 
 Span = tuple[dt.datetime, dt.datetime]
 
@@ -22,12 +26,16 @@ def assert_no_one_booked_twice_at_once(booked: Iterable[tuple[Iterable, Span]]) 
             assert end <= start
 
 
-def assert_no_room_over_capacity(booked: Iterable[tuple[str, Span]], capacity: Mapping[str, int]) -> None:
-    """``booked``: (room id, span) per booked session in a room; at no moment does a room hold more
-    sessions than its capacity."""
+def assert_no_room_over_capacity(db, room_ids, rows) -> None:
+    """At no moment does one of ``room_ids`` hold more of the booked sessions among ``rows`` than its
+    capacity (one may end when the next starts)."""
+    if not room_ids:
+        return
+    capacity = {r.id: r.capacity for r in db.scalars(select(Room).where(Room.id.in_(room_ids)))}
     changes: dict[str, list[tuple[dt.datetime, int]]] = defaultdict(list)
-    for room_id, (start, end) in booked:
-        changes[room_id] += [(start, 1), (end, -1)]
+    for row in rows:
+        if row.status in BOOKED_SESSION_STATES and row.room_id:
+            changes[row.room_id] += [(row.starts_at, 1), (row.ends_at, -1)]
     for room_id, steps in changes.items():
         held = 0
         for _at, step in sorted(steps):  # at one moment, an end (-1) comes before a start

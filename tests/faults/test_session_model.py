@@ -251,17 +251,7 @@ class SessionBooking(RuleBasedStateMachine):
 
     @invariant()
     def no_room_holds_more_booked_sessions_at_once_than_its_capacity(self):
-        if not self.room_ids:
-            return
-        capacity = {r.id: r.capacity for r in self.db.scalars(select(Room).where(Room.id.in_(self.room_ids)))}
-        assert_no_room_over_capacity(
-            (
-                (row.room_id, (row.starts_at, row.ends_at))
-                for row in self._sessions()
-                if row.status in sessions.BOOKED_STATES and row.room_id
-            ),
-            capacity,
-        )
+        assert_no_room_over_capacity(self.db, self.room_ids, self._sessions())
 
     @invariant()
     def each_week_is_claimed_once(self):
