@@ -19,6 +19,7 @@ from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from matching.explain import Reason, reason, summary
 from matching.features import (
@@ -262,8 +263,6 @@ def map_blocks(
     single block (a web request's one entrepreneur) keeps the process's setting, which gunicorn
     sets to one thread (and setting a limit costs more than that request's product).
     """
-    from threadpoolctl import threadpool_limits
-
     workers = workers or WORKERS
     mt_cache: dict[int, np.ndarray] = {}
 

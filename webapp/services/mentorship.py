@@ -3,8 +3,8 @@
 Every state change is a guarded UPDATE (``WHERE status = 'pending' ...``) whose row count is
 checked; a caller that says which ``version`` of the request its user saw (a form's hidden field,
 an API call's ``If-Match``) adds ``AND version = :seen`` and is refused with ``StaleVersion`` when
-someone changed the request since (CON-5). And a mentor's place is taken by ``UPDATE mentor SET active_count = active_count + 1
-WHERE active_count < capacity AND NOT paused``: the database decides who wins a race, on SQLite and
+someone changed the request since (CON-5). A mentor's place is taken by
+``UPDATE mentor SET active_count = active_count + 1 WHERE active_count < capacity AND NOT paused``: the database decides who wins a race, on SQLite and
 PostgreSQL alike, and the caller's single commit makes each change all or nothing.
 """
 
