@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import String, bindparam, case, func, literal, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from matching.explain import Reason
 from models import Entrepreneur, Match, MatchRequest, Mentor, MentoringSession, User, utcnow
@@ -220,8 +220,22 @@ def _suggestions(
 
 # The suggestions page's statements, built once (building a SELECT costs more than running it).
 _ANSWERS = _answers(bindparam("ids", expanding=True)).subquery()
+#: What a mentor's card shows (name, company, kecamatan, way of meeting, free places); the lists of
+#: sectors, stages, expertise, languages and times are JSON that the card never reads, so they are
+#: not loaded (reading one anyway raises instead of costing a query per card).
+_CARD_COLUMNS = load_only(
+    Mentor.name,
+    Mentor.company,
+    Mentor.kecamatan_code,
+    Mentor.mode,
+    Mentor.capacity,
+    Mentor.active_count,
+    Mentor.paused,
+    raiseload=True,
+)
 _MENTORS_WITH_ANSWERS = (
     select(Mentor, _ANSWERS.c.accepted, _ANSWERS.c.answered)
+    .options(_CARD_COLUMNS)
     .outerjoin(_ANSWERS, _ANSWERS.c.mentor_id == Mentor.id)
     .where(Mentor.id.in_(bindparam("ids", expanding=True)))
 )
