@@ -251,6 +251,8 @@ def test_staff_runs_a_cohort_and_reviews_its_reasons(client, db, programme):
     assert "same sector" in english and "suitable mentors filled by others" in english
     index = client.get("/staff/cohorts").get_data(as_text=True)
     assert f"/staff/cohorts/{run.id}" in index
+    # The list shows the run's matched / waiting figures (read out of the report by the database).
+    assert "<td>3 / 5</td>" in index and "draft: 3" in index, index[index.find("<tbody>"):][:600]
 
 
 def test_the_review_table_sorts_and_filters(client, db, programme):

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select, true, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, defer, joinedload
 
 from matching import reference
 from matching.assignment import assign
@@ -283,24 +283,39 @@ def _report_json(report, e_by_ext: dict, m_by_ext: dict, *, fair: bool, scorer) 
 
 @dataclass(frozen=True)
 class RunSummary:
-    """A cohort run with the count of its proposals by status."""
+    """A cohort run (without its report) with how many it matched and its proposals counted by status."""
 
     run: CohortRun
     counts: dict[str, int]
+    matched: int = 0
+    entrepreneurs: int = 0
 
 
 def list_runs(db: Session, *, limit: int = 50) -> list[RunSummary]:
-    """The latest runs, newest first, each with its proposals counted by status."""
-    runs = list(db.scalars(select(CohortRun).order_by(CohortRun.id.desc()).limit(limit)))
-    counts: dict[int, dict[str, int]] = {r.id: {} for r in runs}
-    if runs:
+    """The latest runs, newest first, each with its proposals counted by status.
+
+    A run's report lists every proposal (tens of kilobytes for a city-wide run); the list shows
+    two of its figures, so the database extracts those and the report itself is not loaded.
+    """
+    rows = db.execute(
+        select(CohortRun, _REPORT_MATCHED, _REPORT_ENTREPRENEURS)
+        .options(defer(CohortRun.report, raiseload=True))
+        .order_by(CohortRun.id.desc())
+        .limit(limit)
+    ).all()
+    counts: dict[int, dict[str, int]] = {run.id: {} for run, _m, _e in rows}
+    if rows:
         for run_id, status, n in db.execute(
             select(MatchRequest.cohort_run_id, MatchRequest.status, func.count())
             .where(MatchRequest.cohort_run_id.in_(counts))
             .group_by(MatchRequest.cohort_run_id, MatchRequest.status)
         ):
             counts[run_id][status] = int(n)
-    return [RunSummary(r, counts[r.id]) for r in runs]
+    return [RunSummary(run, counts[run.id], int(m or 0), int(e or 0)) for run, m, e in rows]
+
+
+_REPORT_MATCHED = CohortRun.report["matched"].as_integer()
+_REPORT_ENTREPRENEURS = CohortRun.report["entrepreneurs"].as_integer()
 
 
 def get_run(db: Session, run_id: int) -> CohortRun:
