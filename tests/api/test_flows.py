@@ -351,3 +351,28 @@ def test_a_mentor_cannot_set_capacity_below_the_mentees_held(client, world):
     for bad in ({**body, "capacity": 0}, {**body, "active_count": 0}, {**body, "paused": False}):
         response = client.put("/api/v1/me/mentor-profile", json=bad, headers=world.headers("mentor"))
         assert response.status_code == 422, bad
+
+
+def test_a_mentors_inbox_reads_its_entrepreneurs_together_however_many_asked(client, world, db):
+    """Each listed request names its entrepreneur: one statement reads them all, not one per request."""
+    from sqlalchemy import event
+
+    asked = [world.new_entrepreneur()[1] for _ in range(4)]
+    for profile in asked:
+        world.pending_request(profile)
+    db.commit()
+    reads: list[str] = []
+
+    def on_statement(_conn, _cursor, statement, *_args):
+        if statement.lstrip().upper().startswith("SELECT") and "FROM entrepreneur" in statement:
+            reads.append(statement)
+
+    bind = db.get_bind()
+    event.listen(bind, "before_cursor_execute", on_statement)
+    try:
+        inbox = client.get("/api/v1/requests?status=pending", headers=world.headers("mentor")).get_json()
+    finally:
+        event.remove(bind, "before_cursor_execute", on_statement)
+    assert {r["entrepreneur"]["id"] for r in inbox} == {p.id for p in asked}
+    assert all(r["entrepreneur"]["name"] for r in inbox)
+    assert len(reads) == 1, reads

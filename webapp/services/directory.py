@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from models import Entrepreneur, Match, MatchRequest, Mentor
 from webapp.services.errors import NotFound
@@ -50,13 +50,17 @@ def _visible_requests(status: str | None):
 
 
 def requests_sent(db: Session, entrepreneur_id: int, *, status: str | None = None) -> list[MatchRequest]:
-    """The requests an entrepreneur has sent, newest first (optionally in one state)."""
-    return list(db.scalars(_visible_requests(status).where(MatchRequest.entrepreneur_id == entrepreneur_id)))
+    """The requests an entrepreneur has sent, newest first (optionally in one state), with their
+    mentors read in one more statement (not one per request)."""
+    stmt = _visible_requests(status).where(MatchRequest.entrepreneur_id == entrepreneur_id)
+    return list(db.scalars(stmt.options(selectinload(MatchRequest.mentor))))
 
 
 def requests_received(db: Session, mentor_id: int, *, status: str | None = None) -> list[MatchRequest]:
-    """The requests a mentor has received, newest first (optionally in one state)."""
-    return list(db.scalars(_visible_requests(status).where(MatchRequest.mentor_id == mentor_id)))
+    """The requests a mentor has received, newest first (optionally in one state), with their
+    entrepreneurs read in one more statement (not one per request)."""
+    stmt = _visible_requests(status).where(MatchRequest.mentor_id == mentor_id)
+    return list(db.scalars(stmt.options(selectinload(MatchRequest.entrepreneur))))
 
 
 def own_request(
