@@ -61,7 +61,10 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 
 def post_worker_init(worker):
-    """Move what the worker has loaded (libraries, the app) out of the garbage collector's sight.
+    """Encode the mentors, then move what the worker has loaded out of the garbage collector's sight.
+
+    The mentor pool is built before the worker takes its first request (``suggestion_cache.warm_up``),
+    so a new or recycled worker does not make the people it serves first wait for it.
 
     About 250,000 objects are alive once the app is built, and a full collection walks them all:
     a few hundred milliseconds during which the worker's request waits, every thousand or so
@@ -70,5 +73,10 @@ def post_worker_init(worker):
     """
     import gc
 
+    app = getattr(worker, "wsgi", None)
+    if getattr(app, "extensions", None) is not None:
+        from webapp.suggestion_cache import warm_up
+
+        warm_up(app)
     gc.collect()
     gc.freeze()

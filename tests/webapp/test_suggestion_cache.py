@@ -223,3 +223,42 @@ def test_the_suggestions_page_uses_the_app_cache(client, db, world):
     assert client.get("/me/mentors?online=1").status_code == 200
     with client.application.app_context():
         assert mentor_pools().builds == 1
+
+
+def test_a_gunicorn_worker_encodes_the_mentors_before_its_first_request(client, db, world):
+    """post_worker_init builds the pool, so the first suggestions page finds it ready."""
+    import runpy
+    import types
+    from pathlib import Path
+
+    from tests.factories import login, make_user
+    from webapp.suggestion_cache import mentor_pools
+
+    db.commit()
+    conf = runpy.run_path(str(Path(__file__).resolve().parents[2] / "gunicorn.conf.py"))
+    try:
+        conf["post_worker_init"](types.SimpleNamespace(wsgi=client.application))
+    finally:
+        import gc
+
+        gc.unfreeze()
+    with client.application.app_context():
+        pools = mentor_pools()
+        assert pools.builds == 1
+    user = make_user(db)
+    world[3].user_id = user.id
+    db.commit()
+    assert login(client, user.email).status_code == 302
+    assert client.get("/me/mentors").status_code == 200
+    assert pools.builds == 1  # served from the pool made at start, not encoded again
+
+
+def test_a_warm_up_without_a_database_lets_the_worker_start_and_builds_on_first_use(tmp_path, caplog):
+    from webapp import create_app
+    from webapp.suggestion_cache import warm_up
+
+    app = create_app({"ENV": "testing", "DATABASE_URL": f"sqlite:///{tmp_path}/not-migrated.db"})
+    with caplog.at_level("WARNING", logger="webapp.suggestion_cache"):
+        assert warm_up(app) is False
+    assert "not encoded at start" in caplog.text
+    assert app.extensions["jakmentor.mentor_pools"].builds == 0
