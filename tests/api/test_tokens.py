@@ -195,3 +195,30 @@ def test_a_post_with_a_token_leaves_no_write_intent_behind(app, world):
     response = client.post("/api/v1/me/tokens", json={"name": "ci"}, headers=bearer(world.tokens["staff"]))
     assert response.status_code in (201, 403)
     assert SQLITE_BEGIN.get() == ""
+
+
+@pytest.mark.parametrize("role", ["entrepreneur", "mentor"])
+def test_a_token_call_reads_the_callers_profile_with_the_token(client, world, db, role):
+    """The token, its account and the account's profile come in one statement: acting as an
+    entrepreneur or a mentor costs no look-up of the profile by account of its own."""
+    from sqlalchemy import event
+
+    world.pending_request()
+    db.commit()
+    table = "entrepreneur" if role == "entrepreneur" else "mentor"
+    statements: list[str] = []
+
+    def on_statement(_conn, _cursor, statement, *_args):
+        statements.append(" ".join(statement.split()))
+
+    bind = db.get_bind()
+    event.listen(bind, "before_cursor_execute", on_statement)
+    try:
+        listed = client.get("/api/v1/requests", headers=world.headers(role))
+    finally:
+        event.remove(bind, "before_cursor_execute", on_statement)
+    assert listed.status_code == 200 and len(listed.get_json()) == 1
+    own = world.entrepreneur.id if role == "entrepreneur" else world.mentor.id
+    assert listed.get_json()[0][role]["id"] == own
+    lookups = [s for s in statements if f"FROM {table} WHERE {table}.user_id" in s]
+    assert lookups == [], lookups

@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from models import ApiToken, User, utcnow
 from webapp.services.errors import Conflict, NotFound
@@ -108,9 +108,11 @@ def user_for_token(db: Session, plain: str, *, now: dt.datetime | None = None) -
     return user
 
 
-#: Built once: every API call with a token runs it.
+#: Built once: every API call with a token runs it. The account's entrepreneur or mentor profile
+#: comes along (most calls act as one; ``webapp.api.callers``), instead of in a statement of its own.
 _TOKEN_WITH_USER = (
     select(ApiToken, User)
     .join(User, User.id == ApiToken.user_id)
     .where(ApiToken.token_hash == bindparam("hash"))
+    .options(joinedload(User.entrepreneur), joinedload(User.mentor))
 )
