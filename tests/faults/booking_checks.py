@@ -1,14 +1,15 @@
-"""What must hold of booked sessions after every step of the state-machine tests (CON-8)."""
+"""What must hold of booked sessions and weekly proposals after every step of the state-machine tests (CON-8)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 from sqlalchemy import select
 
-from models import BOOKED_SESSION_STATES, Room
+from models import BOOKED_SESSION_STATES, JobRun, Room
+from webapp.services.sessions import JOB_NAME
 
 Span = tuple[dt.datetime, dt.datetime]
 
@@ -41,3 +42,12 @@ def assert_no_room_over_capacity(db, room_ids, rows) -> None:
         for _at, step in sorted(steps):  # at one moment, an end (-1) comes before a start
             held += step
             assert held <= capacity[room_id]
+
+
+def assert_each_week_claimed_once(db, weeks: Iterable[dt.date]) -> None:
+    """Every week proposed has exactly one claim of the weekly proposal job."""
+    weeks = sorted(set(weeks))
+    claims = Counter(
+        db.scalars(select(JobRun.period_start).where(JobRun.job == JOB_NAME, JobRun.period_start.in_(weeks)))
+    )
+    assert set(claims) == set(weeks) and max(claims.values(), default=0) <= 1

@@ -22,14 +22,18 @@ from unittest import mock
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from hypothesis.stateful import initialize, invariant, precondition, rule
 from sqlalchemy import false, select
-from sqlalchemy.orm import Session
 
 from models import JobRun, Match, MentoringSession, Role, Room
 from tests.factories import make_entrepreneur, make_mentor, make_user
-from tests.faults.booking_checks import assert_no_one_booked_twice_at_once, assert_no_room_over_capacity
-from webapp.services import accounts, sessions
+from tests.faults.booking_checks import (
+    assert_each_week_claimed_once,
+    assert_no_one_booked_twice_at_once,
+    assert_no_room_over_capacity,
+)
+from tests.faults.state_machines import OnTestDatabase, run
+from webapp.services import sessions
 from webapp.services.errors import Conflict, ServiceError
 
 settings.register_profile(
@@ -63,9 +67,6 @@ REFUSALS = {
     "session_not_open",
     "week_taken",
 }
-_engine = None
-
-
 @contextlib.contextmanager
 def _blind(on: bool):
     """The services' own checks miss every booked session (the database's rules still stand)."""
@@ -80,27 +81,16 @@ def _blind(on: bool):
         yield
 
 
-class SessionBooking(RuleBasedStateMachine):
+class SessionBooking(OnTestDatabase):
     """Two or three mentors with several mentees each, some meeting only in person, small rooms."""
 
     def __init__(self):
         super().__init__()
-        self.connection = _engine.connect()
-        self.outer = self.connection.begin()
-        self.db = Session(
-            bind=self.connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-        )
         self.match_ids: list[int] = []
         self.room_ids: list[str] = []
         self.staff_id = 0
         self.proposed: set[dt.date] = set()
         self.refusals: Counter[str] = Counter()
-
-    def teardown(self):
-        self.db.close()
-        if self.outer.is_active:
-            self.outer.rollback()
-        self.connection.close()
 
     # --- helpers ------------------------------------------------------------------------------
 
@@ -118,6 +108,11 @@ class SessionBooking(RuleBasedStateMachine):
             return exc
         finally:
             self.db.expire_all()
+
+    def _draw_session(self, data) -> MentoringSession | None:
+        """One of the model's sessions, drawn by Hypothesis (None while there are none)."""
+        rows = self._sessions()
+        return data.draw(st.sampled_from(rows)) if rows else None
 
     def _sessions(self) -> list[MentoringSession]:
         return list(
@@ -208,10 +203,9 @@ class SessionBooking(RuleBasedStateMachine):
         blind=st.booleans(),
     )
     def staff_move(self, data, week, day, minute, in_room, blind):
-        rows = self._sessions()
-        if not rows:
+        row = self._draw_session(data)
+        if row is None:
             return
-        row = data.draw(st.sampled_from(rows))
         room_id = data.draw(st.sampled_from(self.room_ids)) if in_room else None
         start = dt.datetime.combine(
             MONDAY + dt.timedelta(weeks=week, days=day), dt.time(minute // 60, minute % 60), tzinfo=WIB
@@ -221,20 +215,18 @@ class SessionBooking(RuleBasedStateMachine):
     @precondition(lambda self: self.proposed)
     @rule(data=st.data(), mentor_side=st.booleans(), blind=st.booleans())
     def ask_another_time(self, data, mentor_side, blind):
-        rows = self._sessions()
-        if not rows:
+        row = self._draw_session(data)
+        if row is None:
             return
-        row = data.draw(st.sampled_from(rows))
         user = self._user_of(row, mentor_side)
         self._step(lambda: sessions.ask_another_time(self.db, user, row.id, now=NOW, time_limit=0.5), blind)
 
     @precondition(lambda self: self.proposed)
     @rule(data=st.data(), mentor_side=st.booleans(), decline=st.booleans())
     def answer(self, data, mentor_side, decline):
-        rows = self._sessions()
-        if not rows:
+        row = self._draw_session(data)
+        if row is None:
             return
-        row = data.draw(st.sampled_from(rows))
         user = self._user_of(row, mentor_side)
         action = sessions.decline if decline else sessions.confirm
         self._step(lambda: action(self.db, user, row.id))
@@ -255,26 +247,9 @@ class SessionBooking(RuleBasedStateMachine):
 
     @invariant()
     def each_week_is_claimed_once(self):
-        claims = Counter(
-            self.db.scalars(
-                select(JobRun.period_start).where(
-                    JobRun.job == sessions.JOB_NAME, JobRun.period_start.in_(sorted(self.proposed))
-                )
-            )
-        )
-        assert set(claims) == self.proposed and max(claims.values(), default=0) <= 1
+        assert_each_week_claimed_once(self.db, self.proposed)
 
 
 @pytest.mark.slow
 def test_no_sequence_of_proposals_moves_and_answers_double_books_a_person_or_a_room(engine):
-    from hypothesis.stateful import run_state_machine_as_test
-
-    global _engine
-    hasher = accounts._hasher
-    _engine = engine
-    accounts.use_fast_hashing(True)
-    try:
-        run_state_machine_as_test(SessionBooking, settings=PROFILE)
-    finally:
-        accounts._hasher = hasher
-        _engine = None
+    run(SessionBooking, engine, PROFILE)

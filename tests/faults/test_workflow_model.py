@@ -25,7 +25,6 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
-    RuleBasedStateMachine,
     initialize,
     invariant,
     multiple,
@@ -33,11 +32,9 @@ from hypothesis.stateful import (
     rule,
 )
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from models import (
     Entrepreneur,
-    JobRun,
     Match,
     MatchRequest,
     Mentor,
@@ -49,8 +46,13 @@ from models import (
     utcnow,
 )
 from tests.factories import make_entrepreneur, make_mentor, make_user
-from tests.faults.booking_checks import assert_no_one_booked_twice_at_once, assert_no_room_over_capacity
-from webapp.services import accounts, mentorship, profiles, sessions
+from tests.faults.booking_checks import (
+    assert_each_week_claimed_once,
+    assert_no_one_booked_twice_at_once,
+    assert_no_room_over_capacity,
+)
+from tests.faults.state_machines import OnTestDatabase, run
+from webapp.services import mentorship, profiles, sessions
 from webapp.services.errors import ServiceError
 
 settings.register_profile(
@@ -74,10 +76,9 @@ ENTREPRENEUR_HOURS = "mon 08:00-13:00;wed 13:00-16:00;fri 08:00-10:00"
 #: Rooms in the entrepreneurs' kecamatan, open when the mentors are, for one and for two sessions.
 ROOM_HOURS = "mon 09:00-12:00;wed 13:00-15:00;fri 08:00-10:00"
 ROOM_CAPACITIES = (1, 2)
-_engine = None
 
 
-class MentoringWorkflow(RuleBasedStateMachine):
+class MentoringWorkflow(OnTestDatabase):
     """Entrepreneurs and mentors register, ask, answer, expire, end, meet and give feedback."""
 
     entrepreneurs = Bundle("entrepreneurs")
@@ -85,22 +86,11 @@ class MentoringWorkflow(RuleBasedStateMachine):
 
     def __init__(self):
         super().__init__()
-        self.connection = _engine.connect()
-        self.outer = self.connection.begin()
-        self.db = Session(
-            bind=self.connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-        )
         self.now = utcnow()
         self.e_ids: list[int] = []
         self.m_ids: list[int] = []
         self.weeks_proposed: Counter[dt.date] = Counter()
         self.room_ids: list[str] = []
-
-    def teardown(self):
-        self.db.close()
-        if self.outer.is_active:
-            self.outer.rollback()
-        self.connection.close()
 
     # --- helpers ------------------------------------------------------------------------------
 
@@ -405,27 +395,9 @@ class MentoringWorkflow(RuleBasedStateMachine):
 
     @invariant()
     def each_week_is_claimed_once(self):
-        claims = Counter(
-            self.db.scalars(
-                select(JobRun.period_start).where(
-                    JobRun.job == sessions.JOB_NAME, JobRun.period_start.in_(list(self.weeks_proposed))
-                )
-            )
-        )
-        assert set(claims) == set(self.weeks_proposed)
-        assert max(claims.values(), default=0) <= 1
+        assert_each_week_claimed_once(self.db, self.weeks_proposed)
 
 
 @pytest.mark.slow
 def test_the_mentoring_workflow_keeps_its_invariants_under_any_sequence_of_actions(engine):
-    from hypothesis.stateful import run_state_machine_as_test
-
-    global _engine
-    hasher = accounts._hasher
-    _engine = engine
-    accounts.use_fast_hashing(True)
-    try:
-        run_state_machine_as_test(MentoringWorkflow, settings=PROFILE)
-    finally:
-        accounts._hasher = hasher
-        _engine = None
+    run(MentoringWorkflow, engine, PROFILE)
