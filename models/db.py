@@ -15,6 +15,16 @@ from sqlalchemy.orm import Session, sessionmaker
 #: at BEGIN, so a read-then-write transaction waits for other writers instead of failing on upgrade).
 SQLITE_BEGIN: ContextVar[str] = ContextVar("sqlite_begin", default="")
 
+#: SQLSTATEs of a statement PostgreSQL aborted to let a concurrent transaction go on:
+#: ``deadlock_detected`` (it broke a wait cycle) and ``serialization_failure``.
+ABORTED_FOR_ANOTHER = frozenset({"40P01", "40001"})
+
+
+def aborted_for_another(exc: BaseException) -> bool:
+    """True when ``exc`` is the database aborting this work so that a concurrent transaction could go
+    on: nothing of it stays written, and the same work tried again can succeed."""
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) in ABORTED_FOR_ANOTHER
+
 
 @contextmanager
 def write_intent() -> Iterator[None]:

@@ -1,4 +1,5 @@
-"""Error pages (HTML for people, JSON for the API), database outages as 503, lost-update races as 409."""
+"""Error pages (HTML for people, JSON for the API), database outages as 503, lost-update races and
+writes the database aborted for a concurrent one as 409."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
+
+from models.db import aborted_for_another
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +64,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     def _db_down(exc: OperationalError):
+        if aborted_for_another(exc):  # not an outage: the database let a concurrent write go first
+            return _conflict(exc)
         _discard_transaction()
         log.error("database unavailable: %s", type(exc.orig).__name__ if exc.orig else "OperationalError")
         if _wants_json():
@@ -73,13 +78,16 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(IntegrityError)
     @app.errorhandler(StaleDataError)
-    def _conflict(exc: IntegrityError | StaleDataError):
+    def _conflict(exc: IntegrityError | StaleDataError | OperationalError):
         _discard_transaction()
         # A database constraint refused a write that raced with another one (a place taken, a
-        # duplicate), or a row was saved by someone else after this request read it (its version
-        # moved on: a lost update refused): nothing was written, and the person can look again.
+        # duplicate), the database aborted it to let a concurrent one go on (a deadlock broken), or
+        # a row was saved by someone else after this request read it (its version moved on: a lost
+        # update refused): nothing was written, and the person can look again.
         if isinstance(exc, StaleDataError):
             log.warning("edit refused: the row changed since it was read (stale version)")
+        elif isinstance(exc, OperationalError):
+            log.warning("write aborted by the database for a concurrent one: %s", type(exc.orig).__name__)
         else:
             log.warning(
                 "write refused by a database constraint: %s",

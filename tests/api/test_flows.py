@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import psycopg.errors
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from models import Mentor, Role
 from tests.factories import make_user
+from webapp.services import mentorship
 
 
 def _ask(client, world, headers=None, **body):
@@ -376,3 +379,31 @@ def test_a_mentors_inbox_reads_its_entrepreneurs_together_however_many_asked(cli
     assert {r["entrepreneur"]["id"] for r in inbox} == {p.id for p in asked}
     assert all(r["entrepreneur"]["name"] for r in inbox)
     assert len(reads) == 1, reads
+
+
+@pytest.mark.parametrize(
+    ("orig", "status"),
+    [
+        (psycopg.errors.DeadlockDetected("deadlock detected"), 409),
+        (psycopg.OperationalError("server closed the connection unexpectedly"), 503),
+    ],
+    ids=["deadlock", "outage"],
+)
+def test_an_api_write_aborted_for_a_concurrent_one_is_a_conflict_and_an_outage_a_503(
+    client, world, monkeypatch, orig, status
+):
+    """An accept the database aborted for a concurrent write (a deadlock broken) can be sent again:
+    409; a database that is gone: 503."""
+    req = world.pending_request()
+    world.db.commit()
+
+    def aborted(*_a, **_k):
+        raise OperationalError("UPDATE mentor ...", {}, orig)
+
+    monkeypatch.setattr(mentorship, "accept_request", aborted)
+    response = client.post(f"/api/v1/requests/{req.id}/accept", headers=world.headers("mentor"))
+    assert response.status_code == status
+    body = response.get_json()
+    assert body["code"] == status
+    if status == 409:
+        assert body["reason"] == "conflict"

@@ -16,21 +16,25 @@ def _insert_session(session, match_id: int, start: str, minutes: int, room_id: s
     import datetime as dt
 
     from models import MentoringSession
-    from webapp.services.sessions import week_monday
+    from webapp.services.sessions import week_monday, write_booking
 
     starts_at = dt.datetime.fromisoformat(start)
-    session.add(
-        MentoringSession(
-            match_id=match_id,
-            week_start=week_monday(starts_at),
-            starts_at=starts_at,
-            ends_at=starts_at + dt.timedelta(minutes=minutes),
-            mode="offline" if room_id else "online",
-            room_id=room_id,
-            status="proposed",
+
+    def write() -> None:
+        session.add(
+            MentoringSession(
+                match_id=match_id,
+                week_start=week_monday(starts_at),
+                starts_at=starts_at,
+                ends_at=starts_at + dt.timedelta(minutes=minutes),
+                mode="offline" if room_id else "online",
+                room_id=room_id,
+                status="proposed",
+            )
         )
-    )
-    session.flush()
+        session.flush()
+
+    write_booking(session, write)  # as the services write a booking: again when aborted by a deadlock
 
 
 def _serve(url: str, barriers: dict, tasks, results) -> None:

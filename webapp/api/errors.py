@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
+from models.db import aborted_for_another
 from webapp.services.errors import ServiceError, StaleVersion
 
 log = logging.getLogger(__name__)
@@ -143,6 +144,9 @@ def _validation_error(exc: ValidationError):
 
 
 def _database_unavailable(exc: OperationalError):
+    if aborted_for_another(exc):  # not an outage: the database let a concurrent write go first
+        log.warning("api: write aborted by the database for a concurrent one: %s", type(exc.orig).__name__)
+        return envelope_response(409, "The data changed meanwhile; reload and try again.", reason="conflict")
     # The blueprint's catch-all below would otherwise make an outage (a restart, a lost connection) a 500.
     log.error("api: database unavailable: %s", type(exc.orig).__name__ if exc.orig else "OperationalError")
     return envelope_response(

@@ -19,7 +19,10 @@ the people first; the database has the last word (migration 0008): a person's bo
 overlap, a room never holds more booked sessions at once than its capacity. When another
 transaction booked the time after the check, the database's refusal becomes the same refusal the
 check gives (``person_busy``, ``room_full``; ``booking_refusal``); in the weekly run it stops the
-run, and the caller's rollback takes the claim and every session of the run with it.
+run, and the caller's rollback takes the claim and every session of the run with it. Two
+transactions writing clashing times at once can deadlock in the database's check; PostgreSQL aborts
+one, and ``write_booking`` tries that one's write again, which then meets the other's booking. In
+the weekly run such an abort stops the run like a refusal, and the next catch-up runs it again.
 
 Reminders (the rule against sending twice)
 ------------------------------------------
@@ -39,13 +42,14 @@ import logging
 import secrets
 import string
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from matching import reference
@@ -66,11 +70,13 @@ from models import (
     User,
     utcnow,
 )
+from models.db import aborted_for_another
 from webapp.services import consent, notifications
 from webapp.services.adapters import to_entrepreneur, to_mentor, to_room
 from webapp.services.errors import Conflict, InvalidInput, NotFound
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: Jakarta time; every week starts on Monday 00:00 here.
 WIB = ZoneInfo("Asia/Jakarta")
@@ -98,6 +104,8 @@ _PERSON_CLASHES = (
     "mentoring_session.starts_at",
 )
 _ROOM_FULL = "mentoring_session_room_full"
+#: How many times one booking write is tried when PostgreSQL aborts it to break a deadlock.
+BOOKING_TRIES = 5
 OPEN_STATES = ("proposed", "confirmed")
 REMINDER_LEAD = dt.timedelta(hours=24)
 FEEDBACK_HOUR = 8
@@ -283,6 +291,30 @@ def _new_session(db: Session, match: Match, monday: dt.date, proposed) -> Mentor
     db.add(row)
     db.flush()
     return row
+
+
+def write_booking(db: Session, write: Callable[[], T]) -> T:
+    """``write()`` (it flushes a session's new or changed times) in a savepoint, tried again when
+    PostgreSQL aborted it to break a deadlock; what ``write`` returns.
+
+    Two transactions booking overlapping times of one person each write their row, then each must
+    wait for the other to end before it can tell whether the rows clash (the exclusion constraint's
+    check): PostgreSQL breaks that cycle by aborting one of them. Rolled back to the savepoint, that
+    one's row is gone and the other goes on; the next try waits for the other to end and then finds
+    its booking (an ``IntegrityError``, which ``booking_refusal`` reads) or, if it rolled back, none.
+    """
+    tries = 1
+    while True:
+        try:
+            with db.begin_nested():
+                return write()
+        except OperationalError as exc:
+            if tries == BOOKING_TRIES or not aborted_for_another(exc):
+                raise
+            tries += 1
+            log.info(
+                "booking write aborted to break a deadlock; trying again (%d of %d)", tries, BOOKING_TRIES
+            )
 
 
 def booking_refusal(exc: IntegrityError) -> Conflict | None:
@@ -604,8 +636,7 @@ def ask_another_time(
         "mentor_confirmed": side == "mentor",
     }
     try:
-        with db.begin_nested():
-            ok = _guarded(db, row.id, OPEN_STATES, **values)
+        ok = write_booking(db, lambda: _guarded(db, row.id, OPEN_STATES, **values))
     except IntegrityError as exc:  # another transaction booked one of them, or the room, meanwhile
         refusal = booking_refusal(exc)
         if refusal is not None:
@@ -712,8 +743,7 @@ def move_session(
         "mentor_confirmed": False,
     }
     try:
-        with db.begin_nested():
-            ok = _guarded(db, row.id, (*OPEN_STATES, "declined"), **values)
+        ok = write_booking(db, lambda: _guarded(db, row.id, (*OPEN_STATES, "declined"), **values))
     except IntegrityError as exc:
         refusal = booking_refusal(exc)  # booked by another transaction after the checks above
         if refusal is not None:
