@@ -39,6 +39,18 @@ def row_error_message(error: RowError) -> str:
             "lebih kecil dari %(active)s pendampingan aktif di JakMentor", active=p.get("active", "?")
         ),
         "id_taken": _("id ini sudah dipakai oleh anggota lain"),
+        "below_booked": _(
+            "lebih kecil dari %(booked)s sesi yang sudah dipesan bersamaan di ruang ini (%(when)s); "
+            "pindahkan sebagian sesinya dulu",
+            booked=p.get("booked", "?"),
+            when=p.get("when", "?"),
+        ),
+        "booked_outside": _(
+            "%(count)s sesi yang sudah dipesan di ruang ini jatuh di luar jam buka ini (yang pertama %(when)s); "
+            "pindahkan sesinya dulu",
+            count=p.get("count", "?"),
+            when=p.get("when", "?"),
+        ),
         "empty_file": _("berkas kosong; perlu baris judul"),
         "not_utf8": _("berkas bukan teks UTF-8"),
         "bad_csv": _("bukan CSV yang valid"),

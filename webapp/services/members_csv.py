@@ -17,7 +17,18 @@ from sqlalchemy.orm import Session
 
 from matching import csvio
 from matching.csvio import InputFileError, RowError
-from models import AuditLog, Entrepreneur, Match, Mentor, Room
+from matching.profiles import format_availability
+from models import (
+    BOOKED_SESSION_STATES,
+    AuditLog,
+    Entrepreneur,
+    Match,
+    Mentor,
+    MentoringSession,
+    Room,
+    utcnow,
+)
+from webapp.services import sessions
 from webapp.services.adapters import (
     entrepreneur_values,
     mentor_values,
@@ -95,6 +106,8 @@ def plan_import(db: Session, kind: Kind, text: str, filename: str) -> ImportPlan
             existing[row.id if kind == "rooms" else row.external_id] = row
     if kind == "mentors":
         errors += _mentor_db_checks(db, records, existing, filename)
+    if kind == "rooms":
+        errors += _room_db_checks(db, records, existing, filename)
     if kind in ("entrepreneurs", "mentors"):
         errors += _id_collision_checks(db, kind, ids, filename)
     if errors:
@@ -141,6 +154,74 @@ def _mentor_db_checks(db: Session, records, existing: dict, filename: str) -> li
                 )
             )
     return errors
+
+
+def _room_db_checks(db: Session, records, existing: dict, filename: str) -> list[RowError]:
+    """A room keeps the sessions booked in it from now on: a new capacity holds as many of them as
+    are booked at once, and new hours hold each of them (staff move sessions first). Only rows that
+    change the capacity or the hours are checked.
+
+    The rooms checked are locked first (``sessions.lock_rooms``: the lock a booking's trigger takes on
+    its room, migration 0008), so no booking lands between this check and the caller's commit.
+    """
+    changed = {}
+    for rowno, record in enumerate(records, start=2):
+        row = existing.get(record.id)
+        if row is None:
+            continue
+        now_values, new_values = _current("rooms", row), _values("rooms", record)
+        if any(now_values[k] != new_values[k] for k in ("capacity", "availability")):
+            changed[record.id] = (rowno, record)
+    if not changed:
+        return []
+    ids = sorted(changed)
+    sessions.lock_rooms(db, ids)
+    booked: dict[str, list[tuple]] = {}
+    for room_id, starts, ends in db.execute(
+        select(MentoringSession.room_id, MentoringSession.starts_at, MentoringSession.ends_at)
+        .where(
+            MentoringSession.room_id.in_(ids),
+            MentoringSession.status.in_(BOOKED_SESSION_STATES),
+            MentoringSession.ends_at > utcnow(),
+        )
+        .order_by(MentoringSession.starts_at)
+    ):
+        booked.setdefault(room_id, []).append((starts, ends))
+    errors = []
+    for room_id in ids:
+        rowno, record = changed[room_id]
+        spans = booked.get(room_id, [])
+        if not spans:
+            continue
+        most, when = max(
+            ((sum(1 for s, e in spans if s <= start < e), start) for start, _end in spans),
+            key=lambda pair: (pair[0], -pair[1].timestamp()),
+        )
+        if most > record.capacity:
+            errors.append(
+                RowError(
+                    filename, rowno, "capacity", str(record.capacity),
+                    f"is fewer than the {most} sessions booked in this room at once ({_local(when)}); "
+                    "move some of them first",
+                    "below_booked", (("booked", str(most)), ("when", _local(when))),
+                )
+            )  # fmt: skip
+        outside = [s for s, e in spans if not sessions.room_open(record.availability, s, e)]
+        if outside:
+            errors.append(
+                RowError(
+                    filename, rowno, "availability", format_availability(record.availability),
+                    f"leaves {len(outside)} session(s) booked in this room outside its hours "
+                    f"(the first {_local(outside[0])}); move them first",
+                    "booked_outside", (("count", str(len(outside))), ("when", _local(outside[0]))),
+                )
+            )  # fmt: skip
+    return errors
+
+
+def _local(moment) -> str:
+    """A moment as Jakarta date and time (``2027-04-08 09:00``), for refusals."""
+    return sessions.wib(moment).strftime("%Y-%m-%d %H:%M")
 
 
 def _id_collision_checks(db: Session, kind: str, ids: list[str], filename: str) -> list[RowError]:

@@ -265,7 +265,7 @@ def _preferred_times(db: Session, match_ids: Sequence[int]) -> dict[int, tuple[i
     return out
 
 
-def _lock_rooms(db: Session, room_ids: Iterable[str]) -> None:
+def lock_rooms(db: Session, room_ids: Iterable[str]) -> None:
     """On PostgreSQL, take the row locks the room trigger of migration 0008 takes, all at once and in
     the order of their ids: two runs (of different weeks) booking the same rooms then queue instead
     of deadlocking. SQLite serialises writers anyway."""
@@ -428,7 +428,7 @@ def propose_sessions_for_week(
         time_limit=time_limit,
     )
     created: list[int] = []
-    _lock_rooms(db, {proposed.room_id for proposed in result.sessions if proposed.room_id})
+    lock_rooms(db, {proposed.room_id for proposed in result.sessions if proposed.room_id})
     for proposed in result.sessions:
         match = by_pair[(proposed.entrepreneur_id, proposed.mentor_id)]
         try:
@@ -676,6 +676,17 @@ def _overlapping(db: Session, start: dt.datetime, end: dt.datetime, exclude_id: 
     )
 
 
+def room_open(windows: Iterable, start: dt.datetime, end: dt.datetime) -> bool:
+    """Whether a session from ``start`` to ``end`` lies inside one of a room's weekly opening
+    ``windows`` (``matching.profiles.Window``, Jakarta time)."""
+    start, end = wib(start), wib(end)
+    minute = start.hour * 60 + start.minute
+    return end.date() == start.date() and any(
+        w.day == start.weekday() and w.start <= minute and minute + (end - start).seconds // 60 <= w.end
+        for w in windows
+    )
+
+
 def move_session(
     db: Session, staff_id: int, session_id: int, new_start: dt.datetime, room_id: str | None
 ) -> MentoringSession:
@@ -702,12 +713,7 @@ def move_session(
             raise InvalidInput("mode_online_only", "one of them meets only online")
         if room.capacity < 1:
             raise InvalidInput("room_closed", "this room takes no sessions")
-        minute, day = start.hour * 60 + start.minute, start.weekday()
-        windows = parse_availability(room.availability or "") or ()
-        if end.date() != start.date() or not any(
-            w.day == day and w.start <= minute and minute + (end - start).seconds // 60 <= w.end
-            for w in windows
-        ):
+        if not room_open(parse_availability(room.availability or "") or (), start, end):
             raise InvalidInput("room_closed", "the room is not open at that time")
         in_room = db.scalar(
             select(func.count()).select_from(
