@@ -97,6 +97,10 @@ class Entrepreneur(Base):
     prefers_mentor_gender: Mapped[str | None] = mapped_column(String(1))
     bio: Mapped[str] = mapped_column(Text, default="")
     profile_complete: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Set when staff record the member's objection to automated proposals, received outside the
+    #: app (a letter, a call, at the centre): for members without an account, who cannot record it
+    #: themselves (``User.automated_proposals_objected_at``). Cleared when staff record it withdrawn.
+    automated_proposals_objected_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -136,6 +140,8 @@ class Mentor(Base):
     bio: Mapped[str] = mapped_column(Text, default="")
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     paused_reason: Mapped[str | None] = mapped_column(String(200))
+    #: As ``Entrepreneur.automated_proposals_objected_at``: recorded by staff, for mentors without an account.
+    automated_proposals_objected_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: Indexed: the newest one is part of the web app's mentor-pool version (``mentor_pool``).
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, index=True)

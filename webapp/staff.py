@@ -21,8 +21,8 @@ from models import Entrepreneur, Mentor, Role
 from webapp.access import roles
 from webapp.database import get_db, intend_to_write
 from webapp.row_messages import row_error_message
-from webapp.services import access_log, members_csv, programme
-from webapp.services.errors import InvalidInput, NotFound
+from webapp.services import access_log, consent, members_csv, programme
+from webapp.services.errors import Conflict, InvalidInput, NotFound
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
@@ -233,8 +233,65 @@ def member_edit(kind: str, member_id: str):
             db.rollback()
             errors = {e.column: row_error_message(e) for e in exc.errors}
             row = {**row, **values}
-            return render_template("staff/member_edit.html", kind=kind, row=row, errors=errors), 422
+            return render_template(
+                "staff/member_edit.html",
+                kind=kind,
+                row=row,
+                errors=errors,
+                objection=_objection(db, kind, member_id),
+            ), 422
         db.commit()
         flash(_("Perubahan disimpan."), "success")
         return redirect(url_for("staff.member_edit", kind=kind, member_id=member_id))
-    return render_template("staff/member_edit.html", kind=kind, row=row, errors=errors)
+    return render_template(
+        "staff/member_edit.html", kind=kind, row=row, errors=errors, objection=_objection(db, kind, member_id)
+    )
+
+
+def _objection(db, kind: str, member_id: str) -> dict | None:
+    """What the member page shows of the objection to automated proposals (None for rooms)."""
+    if kind == "rooms":
+        return None
+    profile = members_csv.member_profile(db, kind, member_id)
+    user = profile.user
+    return {
+        "has_account": user is not None,
+        "at": user.automated_proposals_objected_at if user else profile.automated_proposals_objected_at,
+    }
+
+
+@bp.post("/members/<kind>/<member_id>/objection")
+@roles(Role.STAFF)
+def member_objection(kind: str, member_id: str):
+    """Record, for a member without an account, the objection to automated proposals they made
+    outside the app (``objects=1``), or its withdrawal (``objects=0``); audited."""
+    objects = request.form.get("objects")
+    if kind == "rooms" or objects not in ("0", "1"):
+        abort(400)
+    db = get_db()
+    try:
+        profile = members_csv.member_profile(db, kind, member_id)
+    except NotFound:
+        abort(404)
+    try:
+        dropped = consent.record_member_objection(db, current_user.id, profile, objects == "1")
+    except Conflict:
+        db.rollback()
+        flash(_("Anggota ini punya akun: ia mencatat atau mencabut keberatannya sendiri."), "error")
+        return redirect(url_for("staff.member_edit", kind=kind, member_id=member_id), 303)
+    db.commit()
+    if objects == "1":
+        flash(
+            _(
+                "Keberatan dicatat: pencocokan kelompok tidak mengusulkan anggota ini lagi (%(n)d usulan "
+                "yang belum ditinjau dibatalkan).",
+                n=dropped,
+            ),
+            "success",
+        )
+    else:
+        flash(
+            _("Pencabutan keberatan dicatat: pencocokan kelompok berikutnya dapat mengusulkannya lagi."),
+            "success",
+        )
+    return redirect(url_for("staff.member_edit", kind=kind, member_id=member_id), 303)

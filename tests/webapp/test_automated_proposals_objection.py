@@ -188,3 +188,102 @@ def test_the_review_page_shows_staff_why_a_draft_was_dropped(client, db, staff):
     assert "objected to automated proposals" in client.get(f"/staff/cohorts/{run.id}?lang=en").get_data(
         as_text=True
     )
+
+
+# --- members without an account: staff record the objection they made outside the app ---------------
+
+
+def test_staff_record_the_objection_of_an_entrepreneur_without_an_account_and_its_withdrawal(db, staff):
+    objecting = make_entrepreneur(db)  # imported from the programme's spreadsheet: no account
+    make_mentor(db, make_user(db, Role.MENTOR), capacity=5)
+    [draft] = _drafts(db, cohorts.run_cohort(db, staff_id=staff.id))
+    assert draft.entrepreneur_id == objecting.id
+
+    assert consent.record_member_objection(db, staff.id, objecting, True) == 1
+    assert (draft.status, draft.response_reason) == ("withdrawn", consent.OBJECTED)
+    assert objecting.id not in {e.id for e in cohorts.waiting_entrepreneurs(db)}
+    assert _drafts(db, cohorts.run_cohort(db, staff_id=staff.id)) == []
+    assert consent.record_member_objection(db, staff.id, objecting, True) == 0  # already recorded
+
+    consent.record_member_objection(db, staff.id, objecting, False)
+    assert objecting.automated_proposals_objected_at is None
+    [again] = _drafts(db, cohorts.run_cohort(db, staff_id=staff.id))
+    assert again.entrepreneur_id == objecting.id
+    trail = db.execute(
+        select(AuditLog.action, AuditLog.actor_id, AuditLog.object_type, AuditLog.object_id)
+        .where(AuditLog.action.like("automated_proposals.%"))
+        .order_by(AuditLog.id)
+    ).all()
+    assert trail == [
+        ("automated_proposals.objected", staff.id, "entrepreneur", objecting.external_id),
+        ("automated_proposals.allowed", staff.id, "entrepreneur", objecting.external_id),
+    ]
+
+
+def test_a_mentor_without_an_account_whose_objection_staff_recorded_is_neither_proposed_nor_swapped_to(
+    db, staff
+):
+    make_entrepreneur(db, make_user(db, Role.ENTREPRENEUR))
+    make_mentor(db, make_user(db, Role.MENTOR), capacity=1)
+    objecting = make_mentor(db, capacity=3)
+    consent.record_member_objection(db, staff.id, objecting, True)
+    run = cohorts.run_cohort(db, staff_id=staff.id)
+    [draft] = _drafts(db, run)
+    assert draft.mentor_id != objecting.id and run.report["mentors"] == 1
+    with pytest.raises(Conflict) as refused:
+        cohorts.swap(db, staff.id, draft.id, objecting.id)
+    assert refused.value.code == "mentor_objected"
+
+
+def test_staff_cannot_record_an_objection_for_a_member_with_an_account(db, staff):
+    member = make_entrepreneur(db, make_user(db, Role.ENTREPRENEUR))
+    with pytest.raises(Conflict) as refused:
+        consent.record_member_objection(db, staff.id, member, True)
+    assert refused.value.code == "member_has_account"
+    assert member.automated_proposals_objected_at is None
+
+
+def test_the_objection_round_trip_on_the_staff_member_page(client, db, staff):
+    member = make_entrepreneur(db, external_id="TEOBJ1")
+    login(client, staff.email)
+    page = client.get("/staff/members/entrepreneurs/TEOBJ1/edit").get_data(as_text=True)
+    assert "Anggota ini belum punya akun" in page and "Catat keberatan" in page
+
+    recorded = client.post("/staff/members/entrepreneurs/TEOBJ1/objection", data={"objects": "1"})
+    assert recorded.status_code == 303
+    page = client.get("/staff/members/entrepreneurs/TEOBJ1/edit").get_data(as_text=True)
+    assert "Keberatan dicatat" in page and "(dicatat staf)" in page
+    db.expire_all()
+    assert db.get(type(member), member.id).automated_proposals_objected_at is not None
+
+    withdrawn = client.post("/staff/members/entrepreneurs/TEOBJ1/objection", data={"objects": "0"})
+    assert withdrawn.status_code == 303
+    page = client.get("/staff/members/entrepreneurs/TEOBJ1/edit").get_data(as_text=True)
+    assert "Pencabutan keberatan dicatat" in page and "(dicatat staf)" not in page
+    db.expire_all()
+    assert db.get(type(member), member.id).automated_proposals_objected_at is None
+
+    assert (
+        client.post("/staff/members/entrepreneurs/TEOBJ1/objection", data={"objects": "x"}).status_code == 400
+    )
+    assert client.post("/staff/members/rooms/R1/objection", data={"objects": "1"}).status_code == 400
+    assert (
+        client.post("/staff/members/entrepreneurs/NOPE/objection", data={"objects": "1"}).status_code == 404
+    )
+
+
+def test_the_staff_member_page_of_a_member_with_an_account_sends_them_to_their_own_page(client, db, staff):
+    user = make_user(db, Role.MENTOR)
+    make_mentor(db, user, external_id="TMOBJ1")
+    consent.object_to_automated_proposals(db, user)
+    login(client, staff.email)
+    page = client.get("/staff/members/mentors/TMOBJ1/edit").get_data(as_text=True)
+    assert "Anggota ini menolak usulan otomatis sejak" in page and "punya akun" in page
+    assert 'name="objects"' not in page
+    refused = client.post("/staff/members/mentors/TMOBJ1/objection", data={"objects": "0"})
+    assert refused.status_code == 303
+    assert "ia mencatat atau mencabut keberatannya sendiri" in client.get(refused.location).get_data(
+        as_text=True
+    )
+    db.expire_all()
+    assert db.get(User, user.id).automated_proposals_objected_at is not None

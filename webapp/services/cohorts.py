@@ -33,7 +33,7 @@ from matching.scoring import MatchScorer
 from models import CohortRun, Entrepreneur, Match, MatchRequest, Mentor, utcnow
 from webapp.services import audit, notifications
 from webapp.services.adapters import to_entrepreneur, to_mentor
-from webapp.services.consent import has_objected, in_automated_proposals
+from webapp.services.consent import in_automated_proposals, profile_objected
 from webapp.services.errors import Conflict, InvalidInput, NotFound
 from webapp.services.mentorship import (
     REJECT_REASONS,
@@ -81,7 +81,7 @@ def _open_mentors(db: Session, reserved: dict[int, int]) -> list[tuple[Mentor, i
         .where(
             Mentor.paused.is_(False),
             Mentor.active_count < Mentor.capacity,
-            in_automated_proposals(Mentor.user_id),
+            in_automated_proposals(Mentor),
         )
         .order_by(Mentor.id)
     )
@@ -107,7 +107,7 @@ def waiting_entrepreneurs(
         Entrepreneur.profile_complete.is_(True),
         Entrepreneur.id.not_in(matched),
         Entrepreneur.id.not_in(asking),
-        in_automated_proposals(Entrepreneur.user_id),
+        in_automated_proposals(Entrepreneur),
     )
     if kota:
         stmt = stmt.where(Entrepreneur.kecamatan_code.like(f"{kota}.%"))
@@ -630,7 +630,7 @@ def swap(
     mentor = db.get(Mentor, new_mentor_id)
     if mentor is None:
         raise NotFound("mentor_not_found", "no such mentor")
-    if has_objected(mentor.user):
+    if profile_objected(mentor):
         raise Conflict(
             "mentor_objected", "this mentor objects to automated proposals; entrepreneurs ask them directly"
         )

@@ -23,7 +23,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, exists, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from models import Entrepreneur, Match, MatchRequest, Mentor, MentoringSession, StatusChange, User, utcnow
@@ -64,12 +64,17 @@ def in_matching(user_id: InstrumentedAttribute) -> ColumnElement[bool]:
     return ~_withdrawn(user_id)
 
 
-def in_automated_proposals(user_id: InstrumentedAttribute) -> ColumnElement[bool]:
-    """Rows whose person may be proposed automatically (cohort runs): consent not withdrawn and no
-    objection to automated proposals. Profiles without an account stay in."""
-    return ~exists().where(
-        User.id == user_id,
-        or_(User.consent_withdrawn_at.is_not(None), User.automated_proposals_objected_at.is_not(None)),
+def in_automated_proposals(profile: type[Entrepreneur] | type[Mentor]) -> ColumnElement[bool]:
+    """Rows of ``profile`` (``Entrepreneur`` or ``Mentor``) whose person may be proposed automatically
+    (cohort runs): consent not withdrawn and no objection to automated proposals, neither their own
+    nor one staff recorded on the profile. Profiles without an account stay in unless staff recorded
+    one."""
+    return and_(
+        profile.automated_proposals_objected_at.is_(None),
+        ~exists().where(
+            User.id == profile.user_id,
+            or_(User.consent_withdrawn_at.is_not(None), User.automated_proposals_objected_at.is_not(None)),
+        ),
     )
 
 
@@ -91,6 +96,12 @@ def has_withdrawn(user: User | None) -> bool:
 def has_objected(user: User | None) -> bool:
     """Whether ``user`` objects to automated proposals (False for profiles without an account)."""
     return user is not None and user.automated_proposals_objected_at is not None
+
+
+def profile_objected(profile: Entrepreneur | Mentor) -> bool:
+    """Whether the person of ``profile`` objects to automated proposals: they said so themselves, or
+    staff recorded it for them."""
+    return profile.automated_proposals_objected_at is not None or has_objected(profile.user)
 
 
 def require_consent(user: User | None) -> None:
@@ -295,6 +306,26 @@ def object_to_automated_proposals(db: Session, user: User, *, now: dt.datetime |
     user.automated_proposals_objected_at = now
     entrepreneur_id = db.scalar(select(Entrepreneur.id).where(Entrepreneur.user_id == user.id))
     mentor_id = db.scalar(select(Mentor.id).where(Mentor.user_id == user.id))
+    dropped = _drop_drafts(db, entrepreneur_id, mentor_id, actor_id=user.id, now=now)
+    audit.record(
+        db,
+        actor_id=user.id,
+        action="automated_proposals.objected",
+        object_type="user",
+        object_id=user.id,
+        after={"drafts_dropped": dropped},
+        at=now,
+    )
+    db.flush()
+    log.info("automated proposals objected to: user=%s drafts_dropped=%d", user.id, dropped)
+    return dropped
+
+
+def _drop_drafts(
+    db: Session, entrepreneur_id: int | None, mentor_id: int | None, *, actor_id: int, now: dt.datetime
+) -> int:
+    """Drop the cohort proposals of an objecting person still waiting for staff review (an
+    entrepreneur's become ``withdrawn``, a mentor's ``closed``); how many. Decided ones stand."""
     sides = []
     if entrepreneur_id is not None:
         sides.append(MatchRequest.entrepreneur_id == entrepreneur_id)
@@ -313,20 +344,9 @@ def object_to_automated_proposals(db: Session, user: User, *, now: dt.datetime |
     for request_id, draft_entrepreneur_id in drafts:
         new = "withdrawn" if draft_entrepreneur_id == entrepreneur_id else "closed"
         if _move_request(
-            db, request_id, "draft", new, actor_id=user.id, at=now, note=OBJECTED, response_reason=OBJECTED
+            db, request_id, "draft", new, actor_id=actor_id, at=now, note=OBJECTED, response_reason=OBJECTED
         ):
             dropped += 1  # else decided by staff meanwhile: that decision stands
-    audit.record(
-        db,
-        actor_id=user.id,
-        action="automated_proposals.objected",
-        object_type="user",
-        object_id=user.id,
-        after={"drafts_dropped": dropped},
-        at=now,
-    )
-    db.flush()
-    log.info("automated proposals objected to: user=%s drafts_dropped=%d", user.id, dropped)
     return dropped
 
 
@@ -352,6 +372,54 @@ def allow_automated_proposals(db: Session, user: User, *, now: dt.datetime | Non
     )
     db.flush()
     log.info("automated proposals allowed again: user=%s", user.id)
+
+
+def record_member_objection(
+    db: Session,
+    staff_id: int,
+    profile: Entrepreneur | Mentor,
+    objects: bool,
+    *,
+    now: dt.datetime | None = None,
+) -> int:
+    """Staff record that a member without an account objects to automated proposals (``objects``),
+    or that they withdrew the objection, as the member told the programme outside the app (a letter,
+    a call, at the centre); returns how many draft proposals it dropped.
+
+    The objection works as the member's own (``object_to_automated_proposals``): cohort runs leave
+    them out and their drafts waiting for review are dropped; its withdrawal lets the next run
+    propose them again. A member with an account records it themselves on their personal data page
+    (``Conflict('member_has_account')``). An audit row names the staff member; recording what is
+    already recorded changes nothing. Flushes, never commits.
+    """
+    if profile.user_id is not None:
+        raise Conflict("member_has_account", "this member has an account and records it there themselves")
+    if (profile.automated_proposals_objected_at is not None) == objects:
+        return 0
+    now = now or utcnow()
+    kind = "entrepreneur" if isinstance(profile, Entrepreneur) else "mentor"
+    before = profile.automated_proposals_objected_at
+    profile.automated_proposals_objected_at = now if objects else None
+    dropped = 0
+    if objects:
+        ids = (profile.id, None) if kind == "entrepreneur" else (None, profile.id)
+        dropped = _drop_drafts(db, *ids, actor_id=staff_id, now=now)
+    audit.record(
+        db,
+        actor_id=staff_id,
+        action="automated_proposals.objected" if objects else "automated_proposals.allowed",
+        object_type=kind,
+        object_id=profile.external_id,
+        before=None if objects else {"objected_at": before.isoformat(timespec="seconds")},
+        after={"drafts_dropped": dropped, "recorded_by": "staff"} if objects else {"recorded_by": "staff"},
+        at=now,
+    )
+    db.flush()
+    log.info(
+        "automated proposals %s for a member without an account (recorded by staff): %s=%s drafts_dropped=%d",
+        "objected to" if objects else "allowed again", kind, profile.id, dropped,
+    )  # fmt: skip
+    return dropped
 
 
 def matches_in_matching() -> list[ColumnElement[bool]]:

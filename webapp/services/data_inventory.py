@@ -55,6 +55,7 @@ PERSONAL_DATA_COLUMNS: dict[str, dict[str, str]] = {
         "gender": "matching preferences",
         "prefers_mentor_gender": "matching preferences",
         "bio": "free text",
+        "automated_proposals_objected_at": "consent",
     },
     "mentor": {
         "external_id": "identity",
@@ -71,6 +72,7 @@ PERSONAL_DATA_COLUMNS: dict[str, dict[str, str]] = {
         "gender": "matching preferences",
         "bio": "free text",
         "paused_reason": "free text",
+        "automated_proposals_objected_at": "consent",
     },
     "user_session": {
         "ip": "device",

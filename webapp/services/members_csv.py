@@ -321,6 +321,16 @@ def member_row(db: Session, kind: Kind, member_id: str) -> dict[str, str]:
     return to_row(to_record(row))
 
 
+def member_profile(db: Session, kind: Kind, member_id: str) -> Entrepreneur | Mentor:
+    """The entrepreneur or mentor profile whose contract id is ``member_id``; ``NotFound`` when absent
+    (or when ``kind`` is not a kind of member)."""
+    model = {"entrepreneurs": Entrepreneur, "mentors": Mentor}.get(kind)
+    row = db.scalar(select(model).where(model.external_id == member_id)) if model is not None else None
+    if row is None:
+        raise NotFound("member_not_found", "no such member")
+    return row
+
+
 def member_pk(db: Session, kind: Kind, member_id: str) -> object:
     """The primary key of the member (or room) whose contract id is ``member_id``; None when absent."""
     model = _MODELS.get(kind)
