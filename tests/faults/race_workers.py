@@ -15,7 +15,7 @@ def _insert_session(session, match_id: int, start: str, minutes: int, room_id: s
     """A proposed session written straight to the database, as if no service had checked anything."""
     import datetime as dt
 
-    from models import MentoringSession
+    from models import Match, MentoringSession
     from webapp.services.sessions import week_monday, write_booking
 
     starts_at = dt.datetime.fromisoformat(start)
@@ -34,7 +34,9 @@ def _insert_session(session, match_id: int, start: str, minutes: int, room_id: s
         )
         session.flush()
 
-    write_booking(session, write)  # as the services write a booking: again when aborted by a deadlock
+    match = session.get(Match, match_id)
+    # as the services write a booking (queued per person, past their checks)
+    write_booking(session, write, mentor_id=match.mentor_id, entrepreneur_id=match.entrepreneur_id)
 
 
 def _serve(url: str, barriers: dict, tasks, results) -> None:

@@ -48,7 +48,7 @@ def test_a_booking_aborted_to_break_a_deadlock_is_written_again_once(db):
             raise _aborted(psycopg.errors.DeadlockDetected("deadlock detected"))
         return "written"
 
-    assert write_booking(db, write) == "written"
+    assert write_booking(db, write, mentor_id=1, entrepreneur_id=1) == "written"
     assert len(tries) == 2
     assert _notes(db, user.id) == 1  # the aborted try's row went with its savepoint
 
@@ -64,7 +64,7 @@ def test_a_booking_aborted_every_time_gives_up_after_its_tries(db):
         raise _aborted(psycopg.errors.SerializationFailure("could not serialize access"))
 
     with pytest.raises(OperationalError):
-        write_booking(db, write)
+        write_booking(db, write, mentor_id=1, entrepreneur_id=1)
     assert len(tries) == BOOKING_TRIES
     assert _notes(db, user.id) == 0
 
@@ -85,7 +85,7 @@ def test_a_booking_failing_for_any_other_reason_is_not_tried_again(db, error):
         raise error
 
     with pytest.raises(type(error)):
-        write_booking(db, write)
+        write_booking(db, write, mentor_id=1, entrepreneur_id=1)
     assert tries == [1]
 
 

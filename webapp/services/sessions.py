@@ -20,9 +20,10 @@ overlap, a room never holds more booked sessions at once than its capacity. When
 transaction booked the time after the check, the database's refusal becomes the same refusal the
 check gives (``person_busy``, ``room_full``; ``booking_refusal``); in the weekly run it stops the
 run, and the caller's rollback takes the claim and every session of the run with it. Two
-transactions writing clashing times at once can deadlock in the database's check; PostgreSQL aborts
-one, and ``write_booking`` tries that one's write again, which then meets the other's booking. In
-the weekly run such an abort stops the run like a refusal, and the next catch-up runs it again.
+transactions writing clashing times at once would deadlock in the database's check (PostgreSQL
+aborts one); ``write_booking`` queues the writes of one person on advisory locks instead, and tries
+a write again when it deadlocked with the weekly run (which takes no such locks). In the weekly run
+such an abort stops the run like a refusal, and the next catch-up runs it again.
 
 Reminders (the rule against sending twice)
 ------------------------------------------
@@ -106,6 +107,10 @@ _PERSON_CLASHES = (
 _ROOM_FULL = "mentoring_session_room_full"
 #: How many times one booking write is tried when PostgreSQL aborts it to break a deadlock.
 BOOKING_TRIES = 5
+#: First keys of the PostgreSQL advisory locks that queue the booking writes of one mentor and of one
+#: entrepreneur (the second key is their id); see ``write_booking``.
+MENTOR_LOCK_CLASS = 0x4A4D5332
+ENTREPRENEUR_LOCK_CLASS = 0x4A4D5333
 OPEN_STATES = ("proposed", "confirmed")
 REMINDER_LEAD = dt.timedelta(hours=24)
 FEEDBACK_HOUR = 8
@@ -293,16 +298,22 @@ def _new_session(db: Session, match: Match, monday: dt.date, proposed) -> Mentor
     return row
 
 
-def write_booking(db: Session, write: Callable[[], T]) -> T:
-    """``write()`` (it flushes a session's new or changed times) in a savepoint, tried again when
-    PostgreSQL aborted it to break a deadlock; what ``write`` returns.
+def write_booking(db: Session, write: Callable[[], T], *, mentor_id: int, entrepreneur_id: int) -> T:
+    """``write()`` (it flushes new or changed times of a session of ``mentor_id`` and
+    ``entrepreneur_id``) in a savepoint, after the people's booking locks; what ``write`` returns.
 
-    Two transactions booking overlapping times of one person each write their row, then each must
-    wait for the other to end before it can tell whether the rows clash (the exclusion constraint's
-    check): PostgreSQL breaks that cycle by aborting one of them. Rolled back to the savepoint, that
-    one's row is gone and the other goes on; the next try waits for the other to end and then finds
-    its booking (an ``IntegrityError``, which ``booking_refusal`` reads) or, if it rolled back, none.
+    Two transactions writing clashing times of one person each write their row, then each must wait
+    for the other to end before it can tell whether the rows clash (the exclusion constraint's
+    check): PostgreSQL breaks that cycle by aborting one of them, and with several writers the one
+    aborted meets the others again at once. So on PostgreSQL each booking write first takes
+    transaction advisory locks on its mentor and its entrepreneur (in one order, so they cannot
+    deadlock among themselves): writes of one person queue, and the later one finds the earlier
+    one's booking (an ``IntegrityError``, which ``booking_refusal`` reads). A writer that takes no
+    such lock (the weekly run) can still deadlock with one: the write is then tried again.
     """
+    if db.get_bind().dialect.name == "postgresql":
+        for key in sorted(((MENTOR_LOCK_CLASS, mentor_id), (ENTREPRENEUR_LOCK_CLASS, entrepreneur_id))):
+            db.execute(select(func.pg_advisory_xact_lock(*key)))
     tries = 1
     while True:
         try:
@@ -636,7 +647,12 @@ def ask_another_time(
         "mentor_confirmed": side == "mentor",
     }
     try:
-        ok = write_booking(db, lambda: _guarded(db, row.id, OPEN_STATES, **values))
+        ok = write_booking(
+            db,
+            lambda: _guarded(db, row.id, OPEN_STATES, **values),
+            mentor_id=match.mentor_id,
+            entrepreneur_id=match.entrepreneur_id,
+        )
     except IntegrityError as exc:  # another transaction booked one of them, or the room, meanwhile
         refusal = booking_refusal(exc)
         if refusal is not None:
@@ -749,7 +765,12 @@ def move_session(
         "mentor_confirmed": False,
     }
     try:
-        ok = write_booking(db, lambda: _guarded(db, row.id, (*OPEN_STATES, "declined"), **values))
+        ok = write_booking(
+            db,
+            lambda: _guarded(db, row.id, (*OPEN_STATES, "declined"), **values),
+            mentor_id=match.mentor_id,
+            entrepreneur_id=match.entrepreneur_id,
+        )
     except IntegrityError as exc:
         refusal = booking_refusal(exc)  # booked by another transaction after the checks above
         if refusal is not None:
