@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import (
     BooleanField,
     PasswordField,
@@ -390,13 +391,34 @@ def suggestions():
     return render_template(
         "entrepreneur/suggestions.html",
         page=page,
+        mentor_cards=_mentor_cards(page),
         online_only=online_only,
         same_kota=same_kota,
         profile=row,
-        summary=summary,
         ref=reference,
-        text=text,
     )
+
+
+def _mentor_cards(page: journeys.SuggestionsPage) -> Markup:
+    """The mentor cards of the suggestions page, rendered once per ranking, language and card facts.
+
+    Most of the busiest page's rendering: someone who comes back to their suggestions (from a
+    mentor's profile, after asking one) gets the cards made for the same ranking, unless something
+    they show changed (``card_facts``: places, acceptance, asked or not, the mentor's own details).
+    The store lives as long as the ranking (``Ranked.rendered``), so it holds a few cards per
+    ranking and language, never more.
+    """
+    if not page.suggestions:
+        return Markup("")
+    lang, facts = _lang(), page.card_facts()
+    kept = page.rendered.get(lang)
+    if kept is not None and kept[0] == facts:
+        return kept[1]
+    cards = Markup(  # nosec B704 # the output of an autoescaped template (every value in it was escaped)
+        render_template("entrepreneur/_mentor_cards.html", page=page, summary=summary, ref=reference, text=text)
+    )
+    page.rendered[lang] = (facts, cards)
+    return cards
 
 
 @bp.get("/mentors/<int:mentor_id>")

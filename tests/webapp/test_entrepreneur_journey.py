@@ -194,6 +194,56 @@ def test_suggestions_show_where_the_entrepreneur_stands_in_three_statements(clie
     assert "Sudah diminta" not in cards["Bu Angka"] and "menerima 50% permintaan" in cards["Bu Angka"]
 
 
+def _cards_of(page: str) -> dict[str, str]:
+    return {
+        re.search(r">([^<>]+)</a></h2>", card).group(1): card
+        for card in page.split('class="card mentor-card"')[1:]
+    }
+
+
+def test_mentor_cards_are_rendered_once_per_ranking_and_again_when_what_they_show_changes(client, db, me):
+    from flask import template_rendered
+
+    ratna = make_mentor(db, name="Bu Ratna", capacity=5)
+    make_mentor(db, name="Pak Budi")
+    other = make_entrepreneur(db)
+    rendered: list[str] = []
+
+    def record(_app, template, **_extra):
+        rendered.append(template.name)
+
+    template_rendered.connect(record, client.application)
+    try:
+        first = client.get("/me/mentors").get_data(as_text=True)
+        again = client.get("/me/mentors").get_data(as_text=True)
+        assert rendered.count("entrepreneur/_mentor_cards.html") == 1
+        assert again == first and "menerima" not in _cards_of(first)["Bu Ratna"]
+
+        # Answers to another entrepreneur change what the card shows, not the mentor's row.
+        db.add_all(
+            MatchRequest(entrepreneur_id=other.id, mentor_id=ratna.id, status=status)
+            for status in ("accepted", "declined", "declined", "declined")
+        )
+        db.flush()
+        page = client.get("/me/mentors").get_data(as_text=True)
+        assert rendered.count("entrepreneur/_mentor_cards.html") == 2
+        assert "menerima 25% permintaan" in _cards_of(page)["Bu Ratna"]
+
+        # Asking a mentor marks the card; the other language has its own cards.
+        assert client.post(f"/me/mentors/{ratna.id}/request").status_code == 302
+        page = client.get("/me/mentors").get_data(as_text=True)
+        assert "Sudah diminta" in _cards_of(page)["Bu Ratna"]
+        assert "Sudah diminta" not in _cards_of(page)["Pak Budi"]
+        english = client.get("/me/mentors?lang=en").get_data(as_text=True)
+        assert "accepts 25% of requests" in _cards_of(english)["Bu Ratna"]
+        assert "Sudah diminta" not in english and "free place" in english and "tempat kosong" not in english
+        back = client.get("/me/mentors?lang=id").get_data(as_text=True)
+        assert "Sudah diminta" in _cards_of(back)["Bu Ratna"]
+        assert rendered.count("entrepreneur/_mentor_cards.html") == 4
+    finally:
+        template_rendered.disconnect(record, client.application)
+
+
 def test_a_mentor_profile_shows_public_facts_and_every_reason_but_no_contact(client, db, me):
     m_user = make_user(db, Role.MENTOR, email="ratna@contoh.id")
     m_user.phone, m_user.share_phone = "6281234567890", True

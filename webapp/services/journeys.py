@@ -143,6 +143,27 @@ class SuggestionsPage:
     open_count: int
     matched_with: str | None  # the name of the mentor of the active match, if any
     limit: int = MAX_OPEN_REQUESTS
+    #: The ranking's store for what the page renders of it (``Ranked.rendered``): the same dict
+    #: for every view of the same ranking.
+    rendered: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def card_facts(self) -> tuple:
+        """Everything the mentor cards show that can change while the ranking stays: who is listed,
+        their name, company, kecamatan, way of meeting, free places, acceptance, and whether this
+        entrepreneur asked them already (the reasons and the order are the ranking's own)."""
+        return tuple(
+            (
+                m.id,
+                m.name,
+                m.company,
+                m.kecamatan_code,
+                m.mode,
+                m.free_places,
+                self.acceptance[m.id].percent,
+                m.id in self.requested,
+            )
+            for m in (s.mentor for s in self.suggestions)
+        )
 
 
 def my_suggestions_page(
@@ -215,6 +236,7 @@ def _suggestions(
         standing.requested,
         len(standing.requested),
         standing.matched_with,
+        rendered=ranked.rendered,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from sqlalchemy import select
@@ -37,6 +37,9 @@ class Ranked:
     ids: tuple[int, ...]
     scores: tuple[float, ...]
     reasons: tuple[tuple[Reason, ...], ...]
+    #: What the web page made of this ranking, kept as long as the ranking is (its mentor cards,
+    #: per language); the ranking's own fields never change, so nothing else can go stale here.
+    rendered: dict = field(default_factory=dict, compare=False, repr=False)
 
     def suggestions(self, rows: Mapping[int, Mentor]) -> list[MentorSuggestion]:
         """The suggestions with each mentor's row (mentors missing from ``rows`` are left out)."""
