@@ -17,6 +17,7 @@ from models import MatchRequest, Role
 from webapp.access import roles
 from webapp.database import get_db, intend_to_write, read_only
 from webapp.form_versions import form_version, form_versions
+from webapp.form_widgets import KeptSelect
 from webapp.model_store import current_scorer, model_dir
 from webapp.services import access_log, cohorts, consent
 from webapp.services.errors import NotFound, ServiceError
@@ -94,9 +95,15 @@ def _reject_choices():
 
 
 class RunForm(FlaskForm):
-    kota = SelectField(_l("Kota"), choices=_kota_choices, default="", validators=[Optional()])
-    kecamatan = SelectField(_l("Kecamatan"), choices=_kecamatan_choices, default="", validators=[Optional()])
-    sector = SelectField(_l("Bidang usaha"), choices=_sector_choices, default="", validators=[Optional()])
+    kota = SelectField(
+        _l("Kota"), choices=_kota_choices, default="", validators=[Optional()], widget=KeptSelect()
+    )
+    kecamatan = SelectField(
+        _l("Kecamatan"), choices=_kecamatan_choices, default="", validators=[Optional()], widget=KeptSelect()
+    )
+    sector = SelectField(
+        _l("Bidang usaha"), choices=_sector_choices, default="", validators=[Optional()], widget=KeptSelect()
+    )
     fair = BooleanField(_l("Adil: naikkan dulu skor terendah"))
 
 
