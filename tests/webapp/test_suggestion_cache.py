@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 
 from matching.ranking import rank
 from models import Entrepreneur, Mentor
+from webapp.services import mentor_pool
 from webapp.services.adapters import to_entrepreneur, to_mentor
 from webapp.services.demo import load_demo
 from webapp.services.mentor_pool import MentorPools
@@ -179,9 +180,11 @@ def test_a_change_stamped_before_the_newest_one_seen_is_still_picked_up(db, worl
     db.flush()
     newest = pools.current(db).version[1]
     late, other = db.get(Mentor, listed[0]), db.get(Mentor, listed[-1])
-    # A transaction that wrote ``late`` before the newest change the pool saw, committed after it.
+    # A transaction that wrote ``late`` before the newest change the pool saw, committed after it
+    # (half a minute before: a transaction begins before it writes, and on PostgreSQL the refresh
+    # looks back to the oldest transaction open at the pool's read, this test's own).
     late.active_count = late.capacity
-    late.updated_at = newest - dt.timedelta(minutes=10)
+    late.updated_at = newest - dt.timedelta(seconds=30)
     db.flush()
     assert pools.current(db).version[1] == newest  # nothing to see yet: the version did not move
     other.active_count = other.capacity  # the next change moves the version
@@ -262,3 +265,88 @@ def test_a_warm_up_without_a_database_lets_the_worker_start_and_builds_on_first_
         assert warm_up(app) is False
     assert "not encoded at start" in caplog.text
     assert app.extensions["jakmentor.mentor_pools"].builds == 0
+
+
+def test_postgresql_a_refresh_reads_back_to_the_oldest_open_transaction_not_an_hour(postgres, monkeypatch):
+    """After a bulk change (an import half an hour ago) a refresh re-reads only what changed since
+    the pool's last read, and a transaction that commits late, stamped before the newest change
+    the pool saw, is still picked up at the next change."""
+    import datetime as dt
+
+    from sqlalchemy import delete
+    from sqlalchemy.orm import Session
+
+    from models import utcnow
+    from tests.factories import make_mentor
+
+    with Session(postgres) as setup:
+        imported = [
+            make_mentor(setup, capacity=3, updated_at=utcnow() - dt.timedelta(minutes=30)) for _ in range(6)
+        ]
+        setup.commit()
+        ids = [m.id for m in imported]
+    # One clock here (the margin is for a web host's clock apart from PostgreSQL's): no slack hides a miss.
+    monkeypatch.setattr(mentor_pool, "CLOCK_MARGIN", dt.timedelta(0))
+    reader, writer = Session(postgres), Session(postgres)
+    pools = MentorPools()
+
+    def current():
+        reader.rollback()  # each look in a transaction of its own, as each request has
+        return pools.current(reader)
+
+    def change(mentor_id: int) -> None:
+        with Session(postgres) as other:
+            other.get(Mentor, mentor_id).paused = True
+            other.commit()
+
+    try:
+        first = current()
+        assert first.reread >= 6 and first.open_since is not None
+        late = writer.get(Mentor, ids[0])
+        late.active_count = late.capacity
+        writer.flush()  # written and stamped, not committed
+        change(ids[1])  # the version moves past the late row's stamp
+        seen = current()
+        assert seen.reread == 1  # the mentor changed since, not the six of the import
+        assert seen.free[seen.index_of(ids[0])] == 3 and seen.free[seen.index_of(ids[1])] == 0
+        writer.commit()  # the late row: stamped before the newest change seen, committed after it
+        change(ids[2])
+        after = current()
+        assert after.free[after.index_of(ids[0])] == 0 and after.free[after.index_of(ids[2])] == 0
+        assert after.reread < 6
+        assert pools.builds == 1
+    finally:
+        reader.close()
+        writer.close()
+        with Session(postgres) as cleanup:
+            cleanup.execute(delete(Mentor).where(Mentor.id.in_(ids)))
+            cleanup.commit()
+
+
+def test_postgresql_sessions_the_app_may_not_see_make_a_refresh_look_back_the_whole_hour(postgres):
+    """Without ``pg_read_all_stats`` a role sees other roles' sessions without their state: the
+    oldest open transaction is unknown, so the refresh keeps ``REFRESH_SLACK``."""
+    import os
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import ProgrammingError
+    from sqlalchemy.orm import Session
+
+    role = f"jkm_no_stats_{os.getpid()}"
+    try:
+        with postgres.begin() as admin:
+            admin.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+            admin.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+    except ProgrammingError:
+        pytest.skip("the test database's user may not create roles")
+    limited = create_engine(postgres.url.set(username=role))
+    try:
+        with Session(postgres) as busy:
+            busy.execute(text("SELECT 1"))  # a transaction of another role, open meanwhile
+            with Session(limited) as app:
+                assert mentor_pool.open_since_now(app) is None
+            assert mentor_pool.open_since_now(busy) is not None  # its own role sees every session
+    finally:
+        limited.dispose()
+        with postgres.begin() as admin:
+            admin.execute(text(f'DROP ROLE IF EXISTS "{role}"'))

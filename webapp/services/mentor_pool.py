@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from matching import profiles
@@ -61,6 +61,11 @@ class MentorPool:
     #: Rankings made against this version of the pool (``suggestions.rank_mentors``); a refreshed
     #: pool is another version and starts with none.
     ranked: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
+    #: PostgreSQL: no transaction that was open when this pool read the mentors began before this
+    #: (``open_since``); None elsewhere, or when PostgreSQL does not show every session.
+    open_since: dt.datetime | None = None
+    #: Mentor rows the refresh that made this pool read (all of them for a build).
+    reread: int = 0
 
     def index_of(self, mentor_id: int) -> int | None:
         """The position of a mentor (database id) in the pool, or None."""
@@ -163,6 +168,7 @@ def build_pool(
 ) -> MentorPool:
     """Read and encode every mentor (the text space is learned from their bios)."""
     version = version or _version(db)
+    open_since = open_since_now(db)
     rows = list(db.scalars(select(Mentor).order_by(Mentor.id)))
     people = tuple(to_mentor(r) for r in rows)
     encoder = ProfileEncoder().fit(people, history=history)
@@ -185,6 +191,8 @@ def build_pool(
         kota=np.array([kota_of(m.kecamatan) for m in people], dtype=object),
         stamps=tuple(r.updated_at for r in rows),
         version=version,
+        open_since=open_since,
+        reread=len(rows),
     )
 
 
@@ -193,13 +201,42 @@ def build_pool(
 #: another one but committed after it carries the older stamp, and is caught by the next refresh
 #: as long as it committed within this time of its write (requests are cut off after 30 s).
 REFRESH_SLACK = dt.timedelta(hours=1)
+#: Mentor rows are stamped by the web host's clock, transactions begin by PostgreSQL's.
+CLOCK_MARGIN = dt.timedelta(minutes=1)
+
+_OPEN_SINCE = text(
+    "SELECT min(xact_start), bool_or(state IS NULL), now() FROM pg_stat_activity WHERE datname = current_database()"
+)
+
+
+def open_since_now(db: Session) -> dt.datetime | None:
+    """PostgreSQL: when the oldest transaction open in this database began (now when none is); None
+    on other databases, and when a session's state is hidden (another role's, which only
+    ``pg_read_all_stats`` may see).
+
+    Read just before the pool reads the mentors: a row committed after that read was written by a
+    transaction open at that moment or begun later, so it carries a stamp no older than this. The
+    next refresh need not look further back (less ``CLOCK_MARGIN``), instead of ``REFRESH_SLACK``:
+    after a bulk change (an import) it re-reads the mentors changed since, not all of them. Inside
+    a transaction PostgreSQL may show what it saw at the transaction's first look, which began
+    after this transaction did: ``now()`` (the transaction's start) keeps the bound below it.
+    """
+    if db.get_bind().dialect.name != "postgresql":
+        return None
+    oldest, hidden, now = db.execute(_OPEN_SINCE).one()
+    if hidden:
+        return None
+    return min(oldest or now, now)
 
 
 def _refreshed(db: Session, pool: MentorPool, version: Version) -> MentorPool:
     """The pool brought up to date: free places only when no profile changed, else rebuilt.
 
-    Reads only the mentors changed since the pool's newest change (less ``REFRESH_SLACK``), an
-    index range on ``updated_at``: a few rows, not the directory. A new mentor means a rebuild.
+    Reads only the mentors changed since the pool's newest change (less ``REFRESH_SLACK``), or on
+    PostgreSQL since the oldest transaction open at the pool's read began (less ``CLOCK_MARGIN``)
+    when that is later: an index range on ``updated_at``, a few rows, not the directory. A row
+    stamped before that was committed before the pool's read, which saw it. A new mentor means a
+    rebuild.
 
     The rankings the pool made stay valid when only free places changed, except those that list a
     changed mentor (who may be full now, and whose places the page shows), and all of them when a
@@ -209,7 +246,11 @@ def _refreshed(db: Session, pool: MentorPool, version: Version) -> MentorPool:
     top_id, newest = pool.version
     if version[0] != top_id or newest is None:
         return build_pool(db, version=version)
-    light = db.execute(_RECENT, {"since": newest - REFRESH_SLACK}).all()
+    since = newest - REFRESH_SLACK
+    if pool.open_since is not None:
+        since = max(since, pool.open_since - CLOCK_MARGIN)
+    open_since = open_since_now(db)
+    light = db.execute(_RECENT, {"since": since}).all()
     people = list(pool.profiles)
     stamps = list(pool.stamps)
     free = pool.free.copy()
@@ -229,7 +270,9 @@ def _refreshed(db: Session, pool: MentorPool, version: Version) -> MentorPool:
             continue
         changed.add(j)
         stamps[j] = r.updated_at
-        people[j] = dataclasses.replace(people[j], capacity=r.capacity, active_mentees=r.active_count, paused=r.paused)
+        people[j] = dataclasses.replace(
+            people[j], capacity=r.capacity, active_mentees=r.active_count, paused=r.paused
+        )
         free[j] = people[j].free_capacity
     if reread:
         for row in db.scalars(select(Mentor).where(Mentor.id.in_(reread))):
@@ -251,6 +294,8 @@ def _refreshed(db: Session, pool: MentorPool, version: Version) -> MentorPool:
         stamps=tuple(stamps),
         version=version,
         ranked=ranked,
+        open_since=open_since,
+        reread=len(light),
     )
 
 
