@@ -36,7 +36,7 @@ from webapp.database import get_db, read_only
 from webapp.form_versions import form_version
 from webapp.services import accounts, consent, journeys, mentorship, profiles
 from webapp.services.errors import InvalidInput, NotFound, ServiceError
-from webapp.suggestion_cache import mentor_pools
+from webapp.suggestion_cache import kept_cards, mentor_pools
 
 bp = Blueprint("entrepreneur", __name__, url_prefix="/me")
 
@@ -405,20 +405,22 @@ def _mentor_cards(page: journeys.SuggestionsPage) -> Markup:
     Most of the busiest page's rendering: someone who comes back to their suggestions (from a
     mentor's profile, after asking one) gets the cards made for the same ranking, unless something
     they show changed (``card_facts``: places, acceptance, asked or not, the mentor's own details).
-    The store lives as long as the ranking (``Ranked.rendered``), so it holds a few cards per
-    ranking and language, never more.
+    The store lives with the ranking (``Ranked.rendered``) and holds one set of cards per
+    language; only the rankings shown last keep theirs (``KeptCards``).
     """
     if not page.suggestions:
         return Markup("")
     lang, facts = _lang(), page.card_facts()
     kept = page.rendered.get(lang)
-    if kept is not None and kept[0] == facts:
-        return kept[1]
-    cards = Markup(  # nosec B704 # the output of an autoescaped template (every value in it was escaped)
-        render_template("entrepreneur/_mentor_cards.html", page=page, summary=summary, ref=reference, text=text)
-    )
-    page.rendered[lang] = (facts, cards)
-    return cards
+    if kept is None or kept[0] != facts:
+        cards = Markup(  # nosec B704 # the output of an autoescaped template (every value in it was escaped)
+            render_template(
+                "entrepreneur/_mentor_cards.html", page=page, summary=summary, ref=reference, text=text
+            )
+        )
+        kept = page.rendered[lang] = (facts, cards)
+    kept_cards().shown(page.rendered)
+    return kept[1]
 
 
 @bp.get("/mentors/<int:mentor_id>")

@@ -244,6 +244,33 @@ def test_mentor_cards_are_rendered_once_per_ranking_and_again_when_what_they_sho
         template_rendered.disconnect(record, client.application)
 
 
+def test_only_the_rankings_shown_last_keep_their_cards(client, db, me):
+    from flask import template_rendered
+
+    from webapp.suggestion_cache import kept_cards
+
+    make_mentor(db, name="Bu Ratna")
+    make_mentor(db, name="Pak Online", mode="online")
+    with client.application.app_context():
+        kept_cards().keep = 1
+    rendered: list[str] = []
+
+    def record(_app, template, **_extra):
+        rendered.append(template.name)
+
+    template_rendered.connect(record, client.application)
+    try:
+        everyone = client.get("/me/mentors").get_data(as_text=True)
+        assert client.get("/me/mentors").get_data(as_text=True) == everyone
+        assert rendered.count("entrepreneur/_mentor_cards.html") == 1
+        client.get("/me/mentors?online=1")  # another ranking: the first one's cards are dropped
+        assert rendered.count("entrepreneur/_mentor_cards.html") == 2
+        assert client.get("/me/mentors").get_data(as_text=True) == everyone  # made again, the same
+        assert rendered.count("entrepreneur/_mentor_cards.html") == 3
+    finally:
+        template_rendered.disconnect(record, client.application)
+
+
 def test_a_mentor_profile_shows_public_facts_and_every_reason_but_no_contact(client, db, me):
     m_user = make_user(db, Role.MENTOR, email="ratna@contoh.id")
     m_user.phone, m_user.share_phone = "6281234567890", True
