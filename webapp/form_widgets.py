@@ -13,8 +13,9 @@ class KeptSelect(Select):
     view: WTForms builds and escapes each option's attributes anew, which was most of the cohort
     runs page's rendering. The key holds everything the HTML is made of (the field's id and name,
     the attributes asked for, the validation flags, and every option's value, label in the
-    reader's language, attributes and whether it is chosen), so a kept answer is always the one
-    WTForms would make. Grouped options and attributes that cannot be a key are rendered as usual.
+    reader's language (and whether it is markup), attributes and whether it is chosen), so a kept
+    answer is always the one WTForms would make. Grouped options and attributes that cannot be a
+    key are rendered as usual.
     """
 
     KEEP = 256  # answers kept per widget (a few KB each); emptied when full
@@ -46,7 +47,13 @@ class KeptSelect(Select):
             tuple(sorted(kwargs.items())),
             tuple(getattr(flags, name, None) for name in self.validation_attrs),
             tuple(
-                (c.value, str(c.label), c.selected, tuple(sorted((c.render_kw or {}).items())))
+                (
+                    c.value,
+                    str(c.label),
+                    isinstance(c.label, Markup),
+                    c.selected,
+                    tuple(sorted((c.render_kw or {}).items())),
+                )
                 for c in field.iter_choices()
             ),
         )

@@ -64,6 +64,17 @@ def test_a_kept_select_renders_what_wtforms_renders(app, lang):
         assert chosen.kept() == picked
 
 
+def test_a_label_given_as_markup_is_kept_apart_from_the_same_text(app):
+    from markupsafe import Markup
+
+    widget = KeptSelect()
+    with app.test_request_context("/"):
+        for label in ("<b>Gambir</b>", Markup("<b>Gambir</b>"), "<b>Gambir</b>"):
+            form = _Pair()
+            form.kept.choices = [SelectChoice("31.71.01", label)]
+            assert widget(form.kept) == Select()(form.kept)
+
+
 def test_a_kept_select_forgets_when_full(app):
     widget = KeptSelect()
     widget.KEEP = 2
