@@ -201,74 +201,69 @@ def _cards_of(page: str) -> dict[str, str]:
     }
 
 
-def test_mentor_cards_are_rendered_once_per_ranking_and_again_when_what_they_show_changes(client, db, me):
+@pytest.fixture
+def card_renders(client):
+    """How many times the mentor cards' template was rendered so far (a callable)."""
     from flask import template_rendered
 
-    ratna = make_mentor(db, name="Bu Ratna", capacity=5)
-    make_mentor(db, name="Pak Budi")
-    other = make_entrepreneur(db)
     rendered: list[str] = []
 
     def record(_app, template, **_extra):
         rendered.append(template.name)
 
     template_rendered.connect(record, client.application)
-    try:
-        first = client.get("/me/mentors").get_data(as_text=True)
-        again = client.get("/me/mentors").get_data(as_text=True)
-        assert rendered.count("entrepreneur/_mentor_cards.html") == 1
-        assert again == first and "menerima" not in _cards_of(first)["Bu Ratna"]
-
-        # Answers to another entrepreneur change what the card shows, not the mentor's row.
-        db.add_all(
-            MatchRequest(entrepreneur_id=other.id, mentor_id=ratna.id, status=status)
-            for status in ("accepted", "declined", "declined", "declined")
-        )
-        db.flush()
-        page = client.get("/me/mentors").get_data(as_text=True)
-        assert rendered.count("entrepreneur/_mentor_cards.html") == 2
-        assert "menerima 25% permintaan" in _cards_of(page)["Bu Ratna"]
-
-        # Asking a mentor marks the card; the other language has its own cards.
-        assert client.post(f"/me/mentors/{ratna.id}/request").status_code == 302
-        page = client.get("/me/mentors").get_data(as_text=True)
-        assert "Sudah diminta" in _cards_of(page)["Bu Ratna"]
-        assert "Sudah diminta" not in _cards_of(page)["Pak Budi"]
-        english = client.get("/me/mentors?lang=en").get_data(as_text=True)
-        assert "accepts 25% of requests" in _cards_of(english)["Bu Ratna"]
-        assert "Sudah diminta" not in english and "free place" in english and "tempat kosong" not in english
-        back = client.get("/me/mentors?lang=id").get_data(as_text=True)
-        assert "Sudah diminta" in _cards_of(back)["Bu Ratna"]
-        assert rendered.count("entrepreneur/_mentor_cards.html") == 4
-    finally:
-        template_rendered.disconnect(record, client.application)
+    yield lambda: rendered.count("entrepreneur/_mentor_cards.html")
+    template_rendered.disconnect(record, client.application)
 
 
-def test_only_the_rankings_shown_last_keep_their_cards(client, db, me):
-    from flask import template_rendered
+def test_mentor_cards_are_rendered_once_per_ranking_and_again_when_what_they_show_changes(
+    client, db, me, card_renders
+):
+    ratna = make_mentor(db, name="Bu Ratna", capacity=5)
+    make_mentor(db, name="Pak Budi")
+    other = make_entrepreneur(db)
+    first = client.get("/me/mentors").get_data(as_text=True)
+    again = client.get("/me/mentors").get_data(as_text=True)
+    assert card_renders() == 1
+    assert again == first and "menerima" not in _cards_of(first)["Bu Ratna"]
 
+    # Answers to another entrepreneur change what the card shows, not the mentor's row.
+    db.add_all(
+        MatchRequest(entrepreneur_id=other.id, mentor_id=ratna.id, status=status)
+        for status in ("accepted", "declined", "declined", "declined")
+    )
+    db.flush()
+    page = client.get("/me/mentors").get_data(as_text=True)
+    assert card_renders() == 2
+    assert "menerima 25% permintaan" in _cards_of(page)["Bu Ratna"]
+
+    # Asking a mentor marks the card; the other language has its own cards.
+    assert client.post(f"/me/mentors/{ratna.id}/request").status_code == 302
+    page = client.get("/me/mentors").get_data(as_text=True)
+    assert "Sudah diminta" in _cards_of(page)["Bu Ratna"]
+    assert "Sudah diminta" not in _cards_of(page)["Pak Budi"]
+    english = client.get("/me/mentors?lang=en").get_data(as_text=True)
+    assert "accepts 25% of requests" in _cards_of(english)["Bu Ratna"]
+    assert "Sudah diminta" not in english and "free place" in english and "tempat kosong" not in english
+    back = client.get("/me/mentors?lang=id").get_data(as_text=True)
+    assert "Sudah diminta" in _cards_of(back)["Bu Ratna"]
+    assert card_renders() == 4
+
+
+def test_only_the_rankings_shown_last_keep_their_cards(client, db, me, card_renders):
     from webapp.suggestion_cache import kept_cards
 
     make_mentor(db, name="Bu Ratna")
     make_mentor(db, name="Pak Online", mode="online")
     with client.application.app_context():
         kept_cards().keep = 1
-    rendered: list[str] = []
-
-    def record(_app, template, **_extra):
-        rendered.append(template.name)
-
-    template_rendered.connect(record, client.application)
-    try:
-        everyone = client.get("/me/mentors").get_data(as_text=True)
-        assert client.get("/me/mentors").get_data(as_text=True) == everyone
-        assert rendered.count("entrepreneur/_mentor_cards.html") == 1
-        client.get("/me/mentors?online=1")  # another ranking: the first one's cards are dropped
-        assert rendered.count("entrepreneur/_mentor_cards.html") == 2
-        assert client.get("/me/mentors").get_data(as_text=True) == everyone  # made again, the same
-        assert rendered.count("entrepreneur/_mentor_cards.html") == 3
-    finally:
-        template_rendered.disconnect(record, client.application)
+    everyone = client.get("/me/mentors").get_data(as_text=True)
+    assert client.get("/me/mentors").get_data(as_text=True) == everyone
+    assert card_renders() == 1
+    client.get("/me/mentors?online=1")  # another ranking: the first one's cards are dropped
+    assert card_renders() == 2
+    assert client.get("/me/mentors").get_data(as_text=True) == everyone  # made again, the same
+    assert card_renders() == 3
 
 
 def test_a_mentor_profile_shows_public_facts_and_every_reason_but_no_contact(client, db, me):
