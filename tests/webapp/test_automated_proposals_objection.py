@@ -248,11 +248,13 @@ def test_the_objection_round_trip_on_the_staff_member_page(client, db, staff):
     login(client, staff.email)
     page = client.get("/staff/members/entrepreneurs/TEOBJ1/edit").get_data(as_text=True)
     assert "Anggota ini belum punya akun" in page and "Catat keberatan" in page
+    assert 'name="objects" value="1"' in page and "Catat bahwa keberatan dicabut" not in page
 
     recorded = client.post("/staff/members/entrepreneurs/TEOBJ1/objection", data={"objects": "1"})
     assert recorded.status_code == 303
     page = client.get("/staff/members/entrepreneurs/TEOBJ1/edit").get_data(as_text=True)
     assert "Keberatan dicatat" in page and "(dicatat staf)" in page
+    assert 'name="objects" value="0"' in page and "Catat bahwa keberatan dicabut" in page
     db.expire_all()
     assert db.get(type(member), member.id).automated_proposals_objected_at is not None
 
