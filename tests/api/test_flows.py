@@ -356,29 +356,75 @@ def test_a_mentor_cannot_set_capacity_below_the_mentees_held(client, world):
         assert response.status_code == 422, bad
 
 
-def test_a_mentors_inbox_reads_its_entrepreneurs_together_however_many_asked(client, world, db):
-    """Each listed request names its entrepreneur: one statement reads them all, not one per request."""
+def _selects_during(db, call) -> tuple[object, list[str]]:
+    """What ``call`` returned, and the SELECT statements it sent."""
     from sqlalchemy import event
 
-    asked = [world.new_entrepreneur()[1] for _ in range(4)]
-    for profile in asked:
-        world.pending_request(profile)
-    db.commit()
-    reads: list[str] = []
+    seen: list[str] = []
 
     def on_statement(_conn, _cursor, statement, *_args):
-        if statement.lstrip().upper().startswith("SELECT") and "FROM entrepreneur" in statement:
-            reads.append(statement)
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append(" ".join(statement.split()))
 
     bind = db.get_bind()
     event.listen(bind, "before_cursor_execute", on_statement)
     try:
-        inbox = client.get("/api/v1/requests?status=pending", headers=world.headers("mentor")).get_json()
+        return call(), seen
     finally:
         event.remove(bind, "before_cursor_execute", on_statement)
-    assert {r["entrepreneur"]["id"] for r in inbox} == {p.id for p in asked}
-    assert all(r["entrepreneur"]["name"] for r in inbox)
-    assert len(reads) == 1, reads
+
+
+def test_a_mentors_inbox_reads_its_requests_with_their_entrepreneurs_in_one_statement(client, world, db):
+    """Each listed request names its entrepreneur: the requests and their entrepreneurs come in one
+    statement however many asked, not one per request nor one more for the entrepreneurs."""
+    asked = [world.new_entrepreneur()[1] for _ in range(4)]
+    for profile in asked:
+        world.pending_request(profile)
+    db.commit()
+    response, seen = _selects_during(
+        db, lambda: client.get("/api/v1/requests?status=pending", headers=world.headers("mentor"))
+    )
+    assert response.status_code == 200
+    inbox = response.get_json()
+    assert [s for s in seen if "FROM entrepreneur" in s] == []
+    listing = [s for s in seen if "FROM match_request" in s]
+    assert len(listing) == 1 and "JOIN entrepreneur" in listing[0], seen
+    by_id = {p.id: p for p in asked}
+    assert {r["entrepreneur"]["id"] for r in inbox} == set(by_id)
+    for r in inbox:
+        p = by_id[r["entrepreneur"]["id"]]
+        assert r["entrepreneur"] == {
+            "id": p.id,
+            "name": p.name,
+            "business_name": p.business_name,
+            "sector_code": p.sector_code,
+            "stage_code": p.stage_code,
+            "kecamatan_code": p.kecamatan_code,
+            "needs": list(p.needs),
+        }
+
+
+def test_an_entrepreneurs_sent_requests_come_with_their_mentors_in_one_statement(client, world, db):
+    req = world.pending_request()
+    db.commit()
+    response, seen = _selects_during(
+        db, lambda: client.get("/api/v1/requests", headers=world.headers("entrepreneur"))
+    )
+    assert response.status_code == 200
+    listing = [s for s in seen if "FROM match_request" in s]
+    assert len(listing) == 1 and "JOIN mentor" in listing[0], seen
+    mentor = world.mentor
+    assert [(r["id"], r["mentor"]) for r in response.get_json()] == [
+        (
+            req.id,
+            {
+                "id": mentor.id,
+                "name": mentor.name,
+                "company": mentor.company,
+                "kecamatan_code": mentor.kecamatan_code,
+            },
+        )
+    ]
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Select, bindparam, func, or_, select
+from sqlalchemy.orm import Session, joinedload
 
 from models import Entrepreneur, Match, MatchRequest, Mentor
 from webapp.services.errors import NotFound
@@ -39,28 +39,54 @@ def public_mentor(db: Session, mentor_id: int) -> Mentor:
     return mentor
 
 
-def _visible_requests(status: str | None):
-    states = (status,) if status else VISIBLE_REQUEST_STATES
+def _visible_requests(owner, other, summary) -> Select:
+    """The newest requests of one owner (``:owner``) in the states ``:states``, each with the other
+    party, in one statement (a join: each request has exactly one of each).
+
+    The other party is read with only what the API shows of them (``summary``): a mentor's inbox
+    lists up to a hundred entrepreneurs, whose JSON lists of languages and times nobody reads
+    there (reading one anyway raises instead of costing a query per request). Built once: the
+    inbox is polled, and building a SELECT costs more than running it.
+    """
     return (
         select(MatchRequest)
-        .where(MatchRequest.status.in_(states))
+        .where(owner == bindparam("owner"), MatchRequest.status.in_(bindparam("states", expanding=True)))
         .order_by(MatchRequest.created_at.desc(), MatchRequest.id.desc())
         .limit(LIST_LIMIT)
+        .options(joinedload(other, innerjoin=True).load_only(*summary, raiseload=True))
     )
 
 
+#: What ``EntrepreneurSummarySchema`` and ``MentorSummarySchema`` (the API) show of the other party.
+_SENT = _visible_requests(
+    MatchRequest.entrepreneur_id, MatchRequest.mentor, (Mentor.name, Mentor.company, Mentor.kecamatan_code)
+)
+_RECEIVED = _visible_requests(
+    MatchRequest.mentor_id,
+    MatchRequest.entrepreneur,
+    (
+        Entrepreneur.name,
+        Entrepreneur.business_name,
+        Entrepreneur.sector_code,
+        Entrepreneur.stage_code,
+        Entrepreneur.kecamatan_code,
+        Entrepreneur.needs,
+    ),
+)
+
+
+def _states(status: str | None) -> list[str]:
+    return [status] if status else list(VISIBLE_REQUEST_STATES)
+
+
 def requests_sent(db: Session, entrepreneur_id: int, *, status: str | None = None) -> list[MatchRequest]:
-    """The requests an entrepreneur has sent, newest first (optionally in one state), with their
-    mentors read in one more statement (not one per request)."""
-    stmt = _visible_requests(status).where(MatchRequest.entrepreneur_id == entrepreneur_id)
-    return list(db.scalars(stmt.options(selectinload(MatchRequest.mentor))))
+    """The requests an entrepreneur has sent, newest first (optionally in one state), with their mentors."""
+    return list(db.scalars(_SENT, {"owner": entrepreneur_id, "states": _states(status)}))
 
 
 def requests_received(db: Session, mentor_id: int, *, status: str | None = None) -> list[MatchRequest]:
-    """The requests a mentor has received, newest first (optionally in one state), with their
-    entrepreneurs read in one more statement (not one per request)."""
-    stmt = _visible_requests(status).where(MatchRequest.mentor_id == mentor_id)
-    return list(db.scalars(stmt.options(selectinload(MatchRequest.entrepreneur))))
+    """The requests a mentor has received, newest first (optionally in one state), with their entrepreneurs."""
+    return list(db.scalars(_RECEIVED, {"owner": mentor_id, "states": _states(status)}))
 
 
 def own_request(
