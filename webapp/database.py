@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.db import SQLITE_BEGIN, make_engine, make_session_factory
+from models.db import SQLITE_BEGIN, keep_prepared_statements, make_engine, make_session_factory
 from webapp import faults
 
 log = logging.getLogger(__name__)
@@ -21,6 +21,7 @@ def init_app(app: Flask, session_factory: sessionmaker[Session] | None = None) -
     """Create the engine (unless a test hands in its own session factory) and the teardown hook."""
     if session_factory is None:
         engine = make_engine(app.config["DATABASE_URL"])
+        keep_prepared_statements(engine)
         session_factory = make_session_factory(engine)
         app.extensions["jakmentor.engine"] = engine
     app.extensions["jakmentor.sessions"] = session_factory
