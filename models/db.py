@@ -82,7 +82,7 @@ def keep_prepared_statements(engine: Engine) -> None:
     (DEALLOCATE ALL), in case the transaction changed the schema they were prepared against. A web
     request that ends without committing (a refusal, a page read in a transaction) rolls back, so
     under a mix of requests the statements were hardly ever prepared: every one was parsed and
-    planned again, three to six times the database's work of running it prepared.
+    planned again, several times the database's work of running it prepared.
 
     This ROLLBACK goes to the connection's libpq handle (``pgconn``, psycopg's documented way to
     send low-level commands), which ends the transaction the same way and leaves psycopg's cache of
