@@ -69,3 +69,17 @@ def make_mentor(db: Session, user: User | None = None, **kw) -> Mentor:
 def login(client, email: str, password: str = PASSWORD, follow: bool = False):
     """Log in through the form."""
     return client.post("/login", data={"email": email, "password": password}, follow_redirects=follow)
+
+
+def production_environment(monkeypatch, **overrides: str) -> None:
+    """What production refuses to start without: a random key, a database URL, trusted hosts."""
+    import secrets
+
+    values = {
+        "SECRET_KEY": secrets.token_hex(32),
+        "DATABASE_URL": "sqlite:///unused.db",
+        "TRUSTED_HOSTS": "localhost",
+        **overrides,
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)

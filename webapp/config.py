@@ -4,7 +4,8 @@ Settings come from the environment. The secrets:
 
 ``SECRET_KEY``
     Signs the session cookie, the "remember me" cookie and the CSRF tokens. Production refuses to
-    start without one of at least 32 random characters; development keeps a random one under
+    start without one of at least 32 random characters (a key of fewer than 10 different characters
+    counts as typed, not random); development keeps a random one under
     ``instance/``; tests make a new one per app.
 ``SECRET_KEY_FALLBACKS``
     Earlier keys, comma-separated, newest first, to rotate ``SECRET_KEY`` without logging everyone
@@ -27,6 +28,7 @@ import secrets
 from pathlib import Path
 
 from flask import Flask
+from flask.helpers import get_debug_flag
 
 PRIVACY_NOTICE_VERSION = "2026-11"
 _PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "dev", "development"}
@@ -139,11 +141,18 @@ def _refuse_unsafe(cfg) -> None:
             raise ConfigError(
                 f"SECRET_KEY_FALLBACKS: key {number} is weak or a placeholder; every earlier key must be at least 32 random characters"
             )
-    if cfg.get("DEBUG"):
-        raise ConfigError("production refuses to run with DEBUG on")
+    if cfg.get("DEBUG") or get_debug_flag():
+        raise ConfigError("production refuses to run with DEBUG on (DEBUG or FLASK_DEBUG)")
+    if not cfg.get("TRUSTED_HOSTS"):
+        raise ConfigError(
+            "production needs TRUSTED_HOSTS: the names this service answers to, comma-separated "
+            "(e.g. jakmentor.jakarta.go.id); a request for any other Host is refused"
+        )
     if "DATABASE_URL" not in os.environ and not cfg.get("DATABASE_URL_EXPLICIT"):
         raise ConfigError("production needs DATABASE_URL (e.g. postgresql+psycopg://user@host/jakmentor)")
 
 
 def _weak_secret(key: str) -> bool:
-    return key.strip().lower() in _PLACEHOLDER_SECRETS or len(key) < 32
+    """A placeholder, shorter than 32 characters, or typed rather than generated (fewer than 10
+    different characters: ``"a" * 40``, ``"password" * 4``; 64 random hex digits hold 16)."""
+    return key.strip().lower() in _PLACEHOLDER_SECRETS or len(key) < 32 or len(set(key)) < 10

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models import Role, User, UserSession, utcnow
-from tests.factories import PASSWORD, login, make_user
+from tests.factories import PASSWORD, login, make_user, production_environment
 
 
 def _register(client, **kw):
@@ -377,8 +377,7 @@ class TestCsrf:
 def test_production_cookies_are_hardened(session_factory, monkeypatch, tmp_path):
     from webapp import create_app
 
-    monkeypatch.setenv("SECRET_KEY", "x" * 64)
-    monkeypatch.setenv("DATABASE_URL", "sqlite:///unused.db")
+    production_environment(monkeypatch)
     app = create_app({"ENV": "production", "WTF_CSRF_ENABLED": False}, session_factory=session_factory)
     db = session_factory()
     user = make_user(db)
@@ -394,12 +393,12 @@ def test_production_cookies_are_hardened(session_factory, monkeypatch, tmp_path)
     assert "Domain" not in cookie
 
 
-@pytest.mark.parametrize("secret", [None, "", "change-me", "short"])
+@pytest.mark.parametrize("secret", [None, "", "change-me", "short", "a" * 40, "password" * 4])
 def test_production_refuses_to_start_without_a_real_secret(monkeypatch, secret):
     from webapp import create_app
     from webapp.config import ConfigError
 
-    monkeypatch.setenv("DATABASE_URL", "sqlite:///unused.db")
+    production_environment(monkeypatch)
     if secret is None:
         monkeypatch.delenv("SECRET_KEY", raising=False)
     else:
@@ -411,8 +410,7 @@ def test_production_refuses_to_start_without_a_real_secret(monkeypatch, secret):
 def _production_app_with_keys(session_factory, monkeypatch, key: str, fallbacks: str | None = None):
     from webapp import create_app
 
-    monkeypatch.setenv("DATABASE_URL", "sqlite:///unused.db")
-    monkeypatch.setenv("SECRET_KEY", key)
+    production_environment(monkeypatch, SECRET_KEY=key)
     if fallbacks is None:
         monkeypatch.delenv("SECRET_KEY_FALLBACKS", raising=False)
     else:
@@ -451,14 +449,14 @@ def test_a_session_signed_with_the_old_key_logs_in_only_while_that_key_is_a_fall
     assert dashboard(_production_app_with_keys(session_factory, monkeypatch, new_key)).status_code == 302
 
 
-@pytest.mark.parametrize("fallbacks", ["change-me", "short", f"{'k' * 64},secret", f"{'k' * 64},dev"])
+@pytest.mark.parametrize(
+    "fallbacks", ["change-me", "short", "k" * 64, f"{secrets.token_hex(32)},secret", f"{secrets.token_hex(32)},dev"]
+)
 def test_production_refuses_a_weak_or_placeholder_fallback_key(monkeypatch, fallbacks):
     from webapp import create_app
     from webapp.config import ConfigError
 
-    monkeypatch.setenv("DATABASE_URL", "sqlite:///unused.db")
-    monkeypatch.setenv("SECRET_KEY", "y" * 64)
-    monkeypatch.setenv("SECRET_KEY_FALLBACKS", fallbacks)
+    production_environment(monkeypatch, SECRET_KEY_FALLBACKS=fallbacks)
     with pytest.raises(ConfigError, match="SECRET_KEY_FALLBACKS"):
         create_app({"ENV": "production"})
 
@@ -467,10 +465,29 @@ def test_production_refuses_debug(monkeypatch):
     from webapp import create_app
     from webapp.config import ConfigError
 
-    monkeypatch.setenv("SECRET_KEY", "y" * 64)
-    monkeypatch.setenv("DATABASE_URL", "sqlite:///unused.db")
+    production_environment(monkeypatch)
     with pytest.raises(ConfigError, match="DEBUG"):
         create_app({"ENV": "production", "DEBUG": True})
+
+
+def test_production_refuses_debug_asked_for_by_flask_debug(monkeypatch):
+    """`flask run --debug` and FLASK_DEBUG=1 turn on the interactive debugger after the app is made."""
+    from webapp import create_app
+    from webapp.config import ConfigError
+
+    production_environment(monkeypatch, FLASK_DEBUG="1")
+    with pytest.raises(ConfigError, match="FLASK_DEBUG"):
+        create_app({"ENV": "production"})
+
+
+def test_production_refuses_to_start_without_trusted_hosts(monkeypatch):
+    from webapp import create_app
+    from webapp.config import ConfigError
+
+    production_environment(monkeypatch)
+    monkeypatch.delenv("TRUSTED_HOSTS")
+    with pytest.raises(ConfigError, match="TRUSTED_HOSTS"):
+        create_app({"ENV": "production"})
 
 
 def test_the_account_floor_makes_a_guessed_account_wait_even_with_the_right_password(db):

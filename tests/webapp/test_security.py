@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy.orm import sessionmaker
 
 from models import Role
-from tests.factories import PASSWORD, login, make_entrepreneur, make_mentor, make_user
+from tests.factories import PASSWORD, login, make_entrepreneur, make_mentor, make_user, production_environment
 from webapp.services import api_tokens
 
 HTTPS = "https://localhost"
@@ -23,8 +23,7 @@ HTTPS = "https://localhost"
 def _production_app(session_factory, monkeypatch, **overrides):
     from webapp import create_app
 
-    monkeypatch.setenv("SECRET_KEY", "p" * 64)
-    monkeypatch.setenv("DATABASE_URL", "sqlite:///unused.db")
+    production_environment(monkeypatch)
     return create_app(
         {"ENV": "production", "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, **overrides},
         session_factory=session_factory,
@@ -182,6 +181,17 @@ def test_a_foreign_host_is_refused_when_trusted_hosts_are_set(session_factory, m
     assert refused.status_code == 400
     _assert_security_headers(refused)
     assert client.get("/privacy", headers={"Host": "evil.example"}).status_code == 400
+
+
+def test_behind_a_proxy_a_forwarded_host_outside_trusted_hosts_is_refused(session_factory, monkeypatch):
+    """ProxyFix takes the proxy's X-Forwarded-Host as the Host: it is held to TRUSTED_HOSTS too."""
+    app = _production_app(session_factory, monkeypatch, TRUST_PROXY_HOPS=1)
+    client = app.test_client()
+    proto = {"X-Forwarded-Proto": "https"}
+    assert client.get("/privacy", headers={**proto, "X-Forwarded-Host": "localhost"}).status_code == 200
+    refused = client.get("/privacy", headers={**proto, "X-Forwarded-Host": "evil.example"})
+    assert refused.status_code == 400
+    _assert_security_headers(refused)
 
 
 def test_production_is_not_in_debug(session_factory, monkeypatch):
