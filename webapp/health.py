@@ -1,5 +1,5 @@
 """``/healthz`` (liveness: is the process up and can it reach its database) and ``/readyz``
-(readiness: database reachable, schema at the newest migration, Redis reachable when configured)."""
+(readiness: database reachable, schema at the newest migration; Redis reported when configured)."""
 
 from __future__ import annotations
 
@@ -79,12 +79,17 @@ def _redis_state() -> str | None:
 @bp.get("/readyz")
 @public
 def readyz():
-    """200 when this worker can serve: database reachable and migrated to head, Redis reachable if
-    configured; 503 with ``Retry-After`` otherwise (the proxy or orchestrator keeps traffic away)."""
+    """200 when this worker can serve: database reachable and migrated to head; 503 with
+    ``Retry-After`` otherwise (the proxy or orchestrator keeps traffic away).
+
+    Redis, when configured, is reported but does not decide: without it the login limits fall back
+    to the database floor and each process's own counts, and every page still works. A Redis outage
+    answers 200 with ``"status": "degraded"``; failing readiness would take every web host out of
+    the pool at once for an outage they can serve through."""
     checks = {"database": _database_state()}
     redis_state = _redis_state()
     if redis_state is not None:
         checks["redis"] = redis_state
-    if all(v == "ok" for v in checks.values()):
-        return jsonify(status="ok", **checks)
-    return jsonify(status="unavailable", **checks), 503, RETRY_AFTER
+    if checks["database"] != "ok":
+        return jsonify(status="unavailable", **checks), 503, RETRY_AFTER
+    return jsonify(status="ok" if redis_state in (None, "ok") else "degraded", **checks)

@@ -356,6 +356,8 @@ def test_with_redis_down_login_still_works_and_wrong_passwords_hit_the_database_
         assert redis_cli(port, "shutdown", "nosave").returncode in (0, 1)
         wait_for(lambda: redis_cli(port, "ping").returncode != 0, 20, 0.1, "redis to stop")
 
+        ready = requests.get(f"{server.base}/readyz", timeout=HTTP_TIMEOUT)
+        assert (ready.status_code, ready.json()) == (200, {"status": "degraded", "database": "ok", "redis": "unreachable"})
         fresh = Browser(server.base)  # a new visitor while Redis is down
         statuses.append(fresh.login(good, PASSWORD))
         fresh.close()
@@ -384,13 +386,42 @@ def test_with_redis_down_login_still_works_and_wrong_passwords_hit_the_database_
     report("redis-down", logins=len(statuses) + 2, statuses=statuses, status_500=statuses.count(500))
 
 
-def _hammer_login(base: str, attempts: int) -> list[int]:
+def _hammer_login(base: str, attempts: int, first: int = 0) -> list[int]:
     """``attempts`` failed logins from one address (a different unknown account each time)."""
     browser = Browser(base)
     try:
-        return [browser.login(f"nobody{i}@faults.jakmentor.id", "salah-salah-salah") for i in range(attempts)]
+        return [
+            browser.login(f"nobody{i}@faults.jakmentor.id", "salah-salah-salah") for i in range(first, first + attempts)
+        ]
     finally:
         browser.close()
+
+
+def _alternate(a: str, b: str) -> list[int]:
+    """Six failed logins on ``a``, four on ``b`` (ten: the limit), then one more on each."""
+    return _hammer_login(a, 6) + _hammer_login(b, 4, first=6) + _hammer_login(a, 1, first=10) + _hammer_login(b, 1, first=11)
+
+
+@pytest.mark.parametrize(
+    ("storage", "expected"),
+    [("redis", [401] * 10 + [429] * 2), ("memory", [401] * 12)],
+    ids=["shared-in-redis", "per-process-memory-control"],
+)
+def test_two_servers_that_share_only_redis_count_one_address_together(
+    fault_env, fault_db, gunicorn, storage, expected
+):
+    """Two single-worker gunicorns: whatever process takes the attempt, the address's count is one.
+    The control keeps each process's count in its own memory: neither reaches the limit."""
+    port = fault_env["FAULT_REDIS_PORT"]
+    redis_cli(port, "-n", "5", "flushdb")
+    if storage == "redis":
+        env = app_env(fault_db, REDIS_URL=f"redis://127.0.0.1:{port}/5")
+    else:
+        env = app_env(fault_db, RATELIMIT_STORAGE_URI="memory://")
+    first, second = gunicorn(env, workers=1), gunicorn(env, workers=1)
+    statuses = _alternate(first.base, second.base)
+    report(f"throttle-two-servers-{storage}", statuses=statuses)
+    assert statuses == expected
 
 
 def test_login_throttling_per_address_holds_across_gunicorn_workers_with_redis(fault_env, fault_db, gunicorn):
