@@ -60,7 +60,11 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 def make_engine(url: str, **kwargs) -> Engine:
-    """An engine for ``url``: pre-ping on, SQLite configured, its folder created if missing."""
+    """An engine for ``url``: pre-ping on, SQLite configured, its folder created if missing.
+
+    Statement parameters are kept out of error messages (``hide_parameters``): an error's text is
+    logged, and the parameters are members' e-mail addresses, names and phone numbers."""
+    kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":

@@ -26,6 +26,28 @@ def test_a_sqlite_file_connection_has_wal_foreign_keys_and_a_busy_timeout(tmp_pa
         engine.dispose()
 
 
+def test_a_failed_statement_does_not_carry_its_parameters_into_the_error_text(tmp_path):
+    """Errors are logged with their text; the parameters are personal data (an e-mail here)."""
+    import traceback
+
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    email = "siti.rahma@contoh.id"  # the traceback shows the lines below, not this one
+    engine = make_engine(f"sqlite:///{tmp_path / 'hidden.db'}")
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE person (email TEXT UNIQUE)"))
+            conn.execute(text("INSERT INTO person VALUES (:email)"), {"email": email})
+        with pytest.raises(IntegrityError) as failed, engine.begin() as conn:
+            conn.execute(text("INSERT INTO person VALUES (:email)"), {"email": email})
+        logged = "".join(traceback.format_exception(failed.value))
+        assert "UNIQUE" in logged and "INSERT INTO person" in logged  # still says what failed
+        assert "siti.rahma" not in logged
+    finally:
+        engine.dispose()
+
+
 def test_an_in_memory_sqlite_connection_still_enforces_foreign_keys():
     engine = make_engine("sqlite://")
     try:
