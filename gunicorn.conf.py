@@ -34,6 +34,13 @@ max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "2000")
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
+#: The access log in the app's format: one JSON object per line where the app logs JSON
+#: (LOG_FORMAT, which production defaults to), so that one parser reads both.
+JSON_ACCESS_LOG = (
+    os.environ.get("LOG_FORMAT") or ("json" if os.environ.get("JAKMENTOR_ENV") == "production" else "text")
+) == "json"
+
+
 class RedactingLogger(Logger):
     """The access log without secrets: the private calendar feed's key is in its path (/calendar/KEY.ics)."""
 
@@ -44,10 +51,37 @@ class RedactingLogger(Logger):
             atoms["U"] = "/calendar/[key].ics"
         return atoms
 
+    def access(self, resp, req, environ, request_time):
+        """As gunicorn's, or as a JSON object with the fields of the app's records and the request's id."""
+        if not JSON_ACCESS_LOG:
+            return super().access(resp, req, environ, request_time)
+        if not (self.cfg.accesslog or self.cfg.logconfig or self.cfg.logconfig_dict or self.cfg.syslog):
+            return None
+        import datetime as dt
+        import json
+
+        atoms = self.atoms(resp, req, environ, request_time)
+        record = {
+            "ts": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+            "level": "INFO",
+            "logger": "gunicorn.access",
+            "message": f"{atoms['m']} {atoms['U']} {atoms['s']}",
+            "request_id": atoms.get("{x-request-id}o") if atoms.get("{x-request-id}o") != "-" else None,
+            "ip": atoms["h"],
+            "method": atoms["m"],
+            "path": atoms["U"],
+            "status": int(atoms["s"]) if str(atoms["s"]).isdigit() else atoms["s"],
+            "bytes": atoms["B"] if isinstance(atoms["B"], int) else 0,
+            "duration_us": atoms["D"],
+        }
+        self.access_log.info(json.dumps(record, ensure_ascii=False))
+        return None
+
 
 logger_class = RedactingLogger
 #: Access log on stdout, without the query string (a token could travel in it): %(U)s is the path
-#: only. Remote address, time, method, path, status, bytes, duration in microseconds.
+#: only. Remote address, time, method, path, status, bytes, duration in microseconds (the same
+#: fields as JSON when JSON_ACCESS_LOG).
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(D)sus'
 errorlog = "-"
