@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Backup and restore, tested end to end on loopback PostgreSQL:
 #   seed a database -> pg_dump -Fc -> restore into a fresh database -> flask db upgrade (a no-op)
-#   -> /readyz answers 200 on the restored copy -> row counts match the original.
+#   -> /readyz answers 200 on the restored copy, the demo entrepreneur logs in and sees mentors
+#   -> row counts match the original.
 # Prints the dump size and the dump and restore times. Drops both databases and the dump on exit.
 #
 #   scripts/backup_restore_check.sh                      # 20,000 entrepreneurs x 1,500 mentors
@@ -58,11 +59,17 @@ import sys
 
 from webapp import create_app
 
-app = create_app({"ENV": "testing"})
-response = app.test_client().get("/readyz")
+app = create_app({"ENV": "testing", "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False})
+client = app.test_client()
+response = client.get("/readyz")
 print("readyz:", response.status_code, response.get_json())
+# The demo entrepreneur logs in with the password hashed in the original and sees mentors ranked.
+login = client.post("/login", data={"email": "wirausaha@demo.jakmentor.id", "password": "jakarta-demo-2026"})
+page = client.get("/me/mentors")
+cards = page.get_data(as_text=True).count('mentor-card"')
+print(f"demo entrepreneur: login {login.status_code}, suggestions page {page.status_code} with {cards} mentor cards")
 app.extensions["jakmentor.engine"].dispose()
-sys.exit(0 if response.status_code == 200 else 1)
+sys.exit(0 if response.status_code == 200 and login.status_code == 302 and page.status_code == 200 and cards else 1)
 EOF
 
 echo "== row counts, original vs copy"
