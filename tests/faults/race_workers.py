@@ -79,6 +79,9 @@ def _serve(url: str, barriers: dict, tasks, results) -> None:
                     elif kind == "insert":  # match id, start (ISO), minutes, room id or None
                         _insert_session(session, *args)
                         outcome = "inserted"
+                    elif kind == "propose":  # the week's Monday (ISO), the run's now (ISO)
+                        monday, now = dt.date.fromisoformat(args[0]), dt.datetime.fromisoformat(args[1])
+                        outcome = sessions.propose_sessions_for_week(session, monday, now=now, time_limit=1.0).status
                     else:
                         raise ValueError(kind)
                     session.commit()

@@ -306,3 +306,42 @@ def test_two_staff_moving_two_sessions_of_one_mentor_onto_overlapping_times_move
     assert outcomes == ["moved", "person_busy"]
     spans = _booked_in(engine, MentoringSession.mentor_id == mentor_id)
     assert len(spans) == 2 and spans[0][1] <= spans[1][0]
+
+
+# --- the weekly proposal, exactly once (SCH-3) -------------------------------------------------------
+
+PROPOSAL_TRIALS = 20
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("trial", range(PROPOSAL_TRIALS))
+def test_eight_processes_proposing_the_same_week_at_once_propose_it_once(trial, race_pool, engine):
+    """Eight schedulers fire at the same instant: one claims the week and proposes, the others find
+    it claimed (or, on PostgreSQL, the advisory lock taken) and write nothing."""
+    from models import JobRun
+    from tests.webapp.sessions_data import cleanup_committed, make_match
+    from webapp.services.sessions import JOB_NAME
+
+    monday = dt.date(2033, 1, 3) + dt.timedelta(weeks=trial)  # a week of its own per trial
+    now = dt.datetime.combine(monday - dt.timedelta(days=1), dt.time(18), tzinfo=WIB)
+    with Session(engine) as setup:
+        match_ids = [make_match(setup, users=False, e_kw={"mode": "online"}).id for _ in range(4)]
+        setup.commit()
+    try:
+        outcomes = race_pool.race("propose", [(monday.isoformat(), now.isoformat())] * PROCESSES)
+        assert outcomes.count("done") == 1, outcomes
+        assert set(outcomes) <= {"done", "already_done", "busy"}, outcomes
+        with Session(engine) as check:
+            claims = check.scalar(
+                select(func.count()).select_from(JobRun).where(JobRun.job == JOB_NAME, JobRun.period_start == monday)
+            )
+            proposed = check.execute(
+                select(MentoringSession.match_id, func.count())
+                .where(MentoringSession.match_id.in_(match_ids), MentoringSession.week_start == monday)
+                .group_by(MentoringSession.match_id)
+            ).all()
+        assert claims == 1
+        assert sorted(proposed) == [(match_id, 1) for match_id in sorted(match_ids)]  # one each, no duplicate
+    finally:
+        with Session(engine) as cleanup:
+            cleanup_committed(cleanup, monday, match_ids)
