@@ -26,6 +26,7 @@ from collections.abc import Callable
 import click
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from flask import Flask, current_app
@@ -203,6 +204,13 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
         job_defaults=dict(JOB_DEFAULTS),
     )
     scheduler.add_listener(_log_problem, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+    add_jobs(scheduler, app)
+    return scheduler
+
+
+def add_jobs(scheduler: BaseScheduler, app: Flask) -> None:
+    """Add the process's jobs, each under its fixed id: adding them again (a restart inside one
+    process) replaces them rather than doubling them."""
     trigger = proposal_trigger(app.config.get("SESSION_PROPOSAL_CRON"))
     scheduler.add_job(
         run_proposals,
@@ -231,7 +239,6 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
             replace_existing=True,
             **JOB_DEFAULTS,
         )
-    return scheduler
 
 
 # --- command line -----------------------------------------------------------------------------------

@@ -84,11 +84,92 @@ def test_the_weekly_job_tolerates_a_late_start_and_never_overlaps(app):
     assert job.max_instances == 1
 
 
-def test_building_the_scheduler_twice_keeps_one_job_per_id(app):
+def _start_paused(scheduler) -> threading.Thread:
+    """Run the (blocking) scheduler in a thread, paused: no job runs until ``resume()``."""
+    thread = threading.Thread(target=scheduler.start, kwargs={"paused": True}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not scheduler.running:
+        assert time.monotonic() < deadline, "the scheduler did not start"
+        time.sleep(0.01)
+    return thread
+
+
+def _stop(scheduler, thread: threading.Thread) -> None:
+    scheduler.shutdown(wait=True)
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+
+
+def test_restarting_the_scheduler_keeps_one_job_per_id(app):
+    """Started, its jobs added again (as a restart inside the process would), restarted twice:
+    always the seven jobs, each once (fixed ids, replace_existing, a memory store per process)."""
+    for _start in range(3):
+        scheduler = sched.build_scheduler(app)
+        thread = _start_paused(scheduler)
+        try:
+            sched.add_jobs(scheduler, app)
+            ids = [job.id for job in scheduler.get_jobs()]
+            assert len(ids) == len(set(ids)) == 7
+        finally:
+            _stop(scheduler, thread)
+
+
+def test_the_web_and_model_packages_never_import_the_sqlalchemy_job_store():
+    """Jobs live in memory; a database job store would pickle jobs into a table the web role can write."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    found = []
+    for path in [*root.joinpath("webapp").rglob("*.py"), *root.joinpath("models").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+            found += [f"{path.relative_to(root)}: {n}" for n in names if n.startswith("apscheduler.jobstores.sqlalchemy")]
+    assert found == []
+
+
+def test_runs_missed_while_paused_are_coalesced_into_one_and_a_failure_is_logged(app, caplog):
+    """The weekly job's own settings on a trigger that fell due six times while the scheduler was
+    paused: resumed, it runs once (coalesced), not six times."""
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    runs: list[dt.datetime] = []
+    done = threading.Event()
+
+    def probe() -> None:
+        runs.append(dt.datetime.now(JAKARTA))
+        done.set()
+        raise RuntimeError("probe failed on purpose")
+
     scheduler = sched.build_scheduler(app)
-    sched.build_scheduler(app)
-    ids = [job.id for job in scheduler.get_jobs()]
-    assert len(ids) == len(set(ids)) == 7
+    weekly = scheduler.get_job("propose_sessions")
+    thread = _start_paused(scheduler)
+    try:
+        scheduler.add_job(
+            probe,
+            IntervalTrigger(minutes=1, timezone=JAKARTA),
+            id="propose_sessions",
+            replace_existing=True,
+            next_run_time=dt.datetime.now(JAKARTA) - dt.timedelta(minutes=5, seconds=30),
+            misfire_grace_time=weekly.misfire_grace_time,
+            coalesce=weekly.coalesce,
+            max_instances=weekly.max_instances,
+        )
+        with caplog.at_level(logging.ERROR, logger="webapp.scheduler"):
+            scheduler.resume()
+            assert done.wait(10), "the due job did not run after resume"
+            time.sleep(0.5)  # room for any further (wrong) runs of the missed times
+            next_run = scheduler.get_job("propose_sessions").next_run_time
+    finally:
+        _stop(scheduler, thread)
+    assert len(runs) == 1
+    assert next_run > runs[0]  # the missed times are behind it; the next is in the future
+    assert any("failed" in r.getMessage() and "probe failed on purpose" in r.getMessage() for r in caplog.records)
 
 
 def test_the_proposal_time_can_be_configured(app):
