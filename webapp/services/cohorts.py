@@ -36,6 +36,7 @@ from webapp.services.adapters import to_entrepreneur, to_mentor
 from webapp.services.consent import in_automated_proposals, profile_objected
 from webapp.services.errors import Conflict, InvalidInput, NotFound
 from webapp.services.mentorship import (
+    MAX_OPEN_REQUESTS,
     REJECT_REASONS,
     _log_change,
     matching_history,
@@ -436,17 +437,26 @@ def alternatives(
         return out
     m_by_ext = {m.external_id: m for m, _left in mentors}
     by_entrepreneur = {r.entrepreneur.external_id: r for r in drafts}
+    # The draft's own mentor and every mentor the entrepreneur has an open request to: swap refuses them.
+    asked = set(
+        db.execute(
+            select(MatchRequest.entrepreneur_id, MatchRequest.mentor_id).where(
+                MatchRequest.entrepreneur_id.in_([r.entrepreneur_id for r in drafts]),
+                MatchRequest.status.in_(("draft", "pending")),
+            )
+        ).all()
+    )
     ranked = rank(
         [to_entrepreneur(r.entrepreneur) for r in drafts],
         [_as_profile(m, left) for m, left in mentors],
         scorer=scorer,
         history=history,
-        top=top + 1,
+        top=top + 1 + MAX_OPEN_REQUESTS,
     )
     for s in ranked:
         req = by_entrepreneur[s.entrepreneur_id]
         mentor = m_by_ext[s.mentor_id]
-        if mentor.id != req.mentor_id and len(out[req.id]) < top:
+        if (req.entrepreneur_id, mentor.id) not in asked and len(out[req.id]) < top:
             out[req.id].append(Alternative(mentor, s.score, summary(s.reasons, limit=REASONS_KEPT)))
     return out
 

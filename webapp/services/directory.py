@@ -50,7 +50,12 @@ def _visible_requests(owner, other, summary) -> Select:
     """
     return (
         select(MatchRequest)
-        .where(owner == bindparam("owner"), MatchRequest.status.in_(bindparam("states", expanding=True)))
+        .where(
+            owner == bindparam("owner"),
+            MatchRequest.status.in_(bindparam("states", expanding=True)),
+            # a cohort proposal exists for its people once staff sent it (a draft closed unsent never was)
+            or_(MatchRequest.origin != "cohort", MatchRequest.sent_at.is_not(None)),
+        )
         .order_by(MatchRequest.created_at.desc(), MatchRequest.id.desc())
         .limit(LIST_LIMIT)
         .options(joinedload(other, innerjoin=True).load_only(*summary, raiseload=True))
@@ -100,7 +105,8 @@ def own_request(
         (entrepreneur_id is not None and req.entrepreneur_id == entrepreneur_id)
         or (mentor_id is not None and req.mentor_id == mentor_id)
     )
-    if not mine or req.status not in VISIBLE_REQUEST_STATES:
+    # a cohort proposal exists for its people once staff sent it (a draft closed unsent never was)
+    if not mine or req.status not in VISIBLE_REQUEST_STATES or (req.origin == "cohort" and req.sent_at is None):
         raise NotFound("request_not_found", "no such request")
     return req
 
