@@ -404,6 +404,24 @@ def test_a_mentors_inbox_reads_its_requests_with_their_entrepreneurs_in_one_stat
         }
 
 
+def test_people_read_for_a_request_list_stay_whole_for_the_rest_of_the_session(db):
+    """The lists read the other party's summary columns only; the rows stay in the session, and a
+    later step of it (the weekly proposal reads a mentor's external id) loads what it needs."""
+    from tests.factories import make_entrepreneur, make_mentor
+    from webapp.services import directory
+
+    entrepreneur, mentor = make_entrepreneur(db), make_mentor(db)
+    mentorship.request_mentor(db, entrepreneur, mentor.id)
+    db.commit()
+    mentor_id, entrepreneur_id = mentor.id, entrepreneur.id
+    db.expunge_all()  # the lists' statement is the first to meet these people in the session
+    (sent,) = directory.requests_sent(db, entrepreneur_id)
+    (received,) = directory.requests_received(db, mentor_id)
+    assert sent.mentor.external_id and sent.mentor.bio is not None
+    assert received.entrepreneur.external_id and received.entrepreneur.languages
+    assert db.get(Mentor, mentor_id).capacity >= 1
+
+
 def test_an_entrepreneurs_sent_requests_come_with_their_mentors_in_one_statement(client, world, db):
     req = world.pending_request()
     db.commit()

@@ -45,8 +45,10 @@ def _visible_requests(owner, other, summary) -> Select:
 
     The other party is read with only what the API shows of them (``summary``): a mentor's inbox
     lists up to a hundred entrepreneurs, whose JSON lists of languages and times nobody reads
-    there (reading one anyway raises instead of costing a query per request). Built once: the
-    inbox is polled, and building a SELECT costs more than running it.
+    there (tests/api/test_flows.py keeps it at one statement). Reading another column anyway loads
+    it then, never raises: the rows stay in the session, and a later step of the same session that
+    meets the same person (the weekly proposal reading a mentor's external id) must find them
+    whole. Built once: the inbox is polled, and building a SELECT costs more than running it.
     """
     return (
         select(MatchRequest)
@@ -58,7 +60,7 @@ def _visible_requests(owner, other, summary) -> Select:
         )
         .order_by(MatchRequest.created_at.desc(), MatchRequest.id.desc())
         .limit(LIST_LIMIT)
-        .options(joinedload(other, innerjoin=True).load_only(*summary, raiseload=True))
+        .options(joinedload(other, innerjoin=True).load_only(*summary))
     )
 
 
