@@ -738,6 +738,8 @@ def test_a_proposal_staff_never_sent_is_not_listed_by_the_api(db):
     assert draft_id not in {r.id for r in directory.requests_sent(db, entrepreneur.id)}
     with pytest.raises(NotFound):
         directory.own_request(db, draft_id, mentor_id=draft.mentor_id)
+    with pytest.raises(NotFound):  # not a 409 that names its status
+        mentorship.withdraw_request(db, entrepreneur, draft_id)
 
 
 def test_the_swap_page_offers_no_mentor_the_entrepreneur_has_asked(db):
