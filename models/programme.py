@@ -18,11 +18,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    or_,
     select,
     text,
 )
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.engine.default import DefaultExecutionContext
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, UTCDateTime, utcnow
@@ -109,6 +111,17 @@ class MatchRequest(Base):
     mentor: Mapped[Mentor] = relationship()
 
     __mapper_args__ = {"version_id_col": version}
+
+    @hybrid_property
+    def reached_its_people(self) -> bool:
+        """An entrepreneur's own request, or a cohort proposal staff sent. A proposal never sent (a
+        draft, rejected, or closed or dropped before review) does not exist for its people."""
+        return self.origin != "cohort" or self.sent_at is not None
+
+    @reached_its_people.inplace.expression
+    @classmethod
+    def _reached_its_people(cls):
+        return or_(cls.origin != "cohort", cls.sent_at.is_not(None))
 
 
 class Match(Base):

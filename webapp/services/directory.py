@@ -55,8 +55,7 @@ def _visible_requests(owner, other, summary) -> Select:
         .where(
             owner == bindparam("owner"),
             MatchRequest.status.in_(bindparam("states", expanding=True)),
-            # a cohort proposal exists for its people once staff sent it (a draft closed unsent never was)
-            or_(MatchRequest.origin != "cohort", MatchRequest.sent_at.is_not(None)),
+            MatchRequest.reached_its_people,
         )
         .order_by(MatchRequest.created_at.desc(), MatchRequest.id.desc())
         .limit(LIST_LIMIT)
@@ -107,8 +106,7 @@ def own_request(
         (entrepreneur_id is not None and req.entrepreneur_id == entrepreneur_id)
         or (mentor_id is not None and req.mentor_id == mentor_id)
     )
-    # a cohort proposal exists for its people once staff sent it (a draft closed unsent never was)
-    if not mine or req.status not in VISIBLE_REQUEST_STATES or (req.origin == "cohort" and req.sent_at is None):
+    if not mine or req.status not in VISIBLE_REQUEST_STATES or not req.reached_its_people:
         raise NotFound("request_not_found", "no such request")
     return req
 

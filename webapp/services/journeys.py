@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import String, bindparam, case, func, literal, or_, select
+from sqlalchemy import String, bindparam, case, func, literal, select
 from sqlalchemy.orm import Session, load_only
 
 from matching.explain import Reason
@@ -125,7 +125,7 @@ def requests_of(db: Session, entrepreneur: Entrepreneur, limit: int = 30) -> lis
             .where(
                 MatchRequest.entrepreneur_id == entrepreneur.id,
                 MatchRequest.status.not_in(("draft", "rejected")),
-                or_(MatchRequest.origin != "cohort", MatchRequest.sent_at.is_not(None)),
+                MatchRequest.reached_its_people,
             )
             .order_by(case((MatchRequest.status == "pending", 0), else_=1), MatchRequest.created_at.desc())
             .limit(limit)

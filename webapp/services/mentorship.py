@@ -245,10 +245,8 @@ def withdraw_request(
 
 def _raise_missing_or_conflict(db: Session, request_id: int, *, version: int | None = None, **owner) -> None:
     req = db.get(MatchRequest, request_id)
-    # A cohort proposal staff never sent (a draft, rejected, or closed unsent) does not exist for its
-    # people: 404, as when reading it.
-    unsent = req is not None and req.origin == "cohort" and req.sent_at is None
-    if req is None or unsent or any(getattr(req, k) != v for k, v in owner.items()):
+    # a proposal staff never sent does not exist for its people: 404, as when reading it
+    if req is None or not req.reached_its_people or any(getattr(req, k) != v for k, v in owner.items()):
         raise NotFound("request_not_found", "no such request")
     db.refresh(req)
     refuse_stale(req, version)
